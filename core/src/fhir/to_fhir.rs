@@ -1,0 +1,565 @@
+//! Records → FHIR R4 resources (JSON bytes), following JP Core and the R4 vital-signs profiles.
+//!
+//! Resources are written straight into byte buffers in a fixed key order (see [`super::json_out`]). Ids are
+//! derived from content (a UUIDv8 of the SHA-256 of the resource body), so the same record always gets the
+//! same id and the same bytes: users can diff, deduplicate and conditionally create.
+
+use rust_decimal::Decimal;
+
+use super::codes::*;
+use super::json_out::JsonOut;
+use crate::record::{
+    format_timestamp, Effective, Family, Kind, Measurement, MeasurementValue, PersonName, Quantity, Shape, Source,
+    Subject, Unit,
+};
+
+/// Which form of JP Core code-system URIs to emit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeSystemStyle {
+    /// http forms (JP Core 1.1.2-url, 1.2 and later): the default.
+    #[default]
+    Url,
+    /// `urn:oid:` forms for partners pinned to JP Core 1.1.2.
+    Oid,
+}
+
+/// How references between resources are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceStyle {
+    /// `Patient/<id>` (NDJSON, servers).
+    Relative,
+    /// `urn:uuid:<id>` (inside a Bundle whose entries have `urn:uuid:` fullUrls).
+    UrnUuid,
+}
+
+/// Options that change the FHIR resources written.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceOptions {
+    /// Code-system URI form.
+    pub code_systems: CodeSystemStyle,
+    /// Reference form.
+    pub references: ReferenceStyle,
+    /// Whether `Resource.id` is written (a transaction's POST entries leave it out).
+    pub write_id: bool,
+}
+
+impl Default for ResourceOptions {
+    fn default() -> Self {
+        ResourceOptions { code_systems: CodeSystemStyle::Url, references: ReferenceStyle::Relative, write_id: true }
+    }
+}
+
+/// A reusable encoder: holds scratch buffers so encoding a resource allocates nothing in steady state.
+#[derive(Default)]
+pub struct Encoder {
+    head: Vec<u8>,
+    body: Vec<u8>,
+}
+
+/// The content-derived id of a resource, as a UUID string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceId(pub String);
+
+impl ResourceId {
+    /// The reference to the resource of `type_name` in the given style.
+    pub fn reference(&self, type_name: &str, style: ReferenceStyle) -> String {
+        match style {
+            ReferenceStyle::Relative => format!("{type_name}/{}", self.0),
+            ReferenceStyle::UrnUuid => format!("urn:uuid:{}", self.0),
+        }
+    }
+}
+
+/// A UUIDv8 (RFC 9562) from the SHA-256 of `parts`.
+pub fn content_id(parts: &[&[u8]]) -> ResourceId {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(p);
+    }
+    let d = ctx.finish();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d.as_ref()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80; // version 8
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(hex[(byte >> 4) as usize] as char);
+        s.push(hex[(byte & 0xf) as usize] as char);
+    }
+    ResourceId(s)
+}
+
+fn strip_braces(v: &[u8]) -> &[u8] {
+    if v.len() >= 2 {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    }
+}
+
+/// Assembles `{"resourceType":T[,"id":ID],<head>,"identifier":[...],<body>}` and returns the id.
+fn assemble(
+    out: &mut Vec<u8>,
+    resource_type: &str,
+    head: &[u8],
+    body: &[u8],
+    extra_identifiers: &[(&str, &str)],
+    opts: &ResourceOptions,
+) -> ResourceId {
+    let head = strip_braces(head);
+    let body = strip_braces(body);
+    let mut id_parts: Vec<&[u8]> = vec![resource_type.as_bytes(), head, body];
+    for (s, v) in extra_identifiers {
+        id_parts.push(s.as_bytes());
+        id_parts.push(v.as_bytes());
+    }
+    let id = content_id(&id_parts);
+    out.extend_from_slice(b"{\"resourceType\":\"");
+    out.extend_from_slice(resource_type.as_bytes());
+    out.push(b'"');
+    if opts.write_id {
+        out.extend_from_slice(b",\"id\":\"");
+        out.extend_from_slice(id.0.as_bytes());
+        out.push(b'"');
+    }
+    if !head.is_empty() {
+        out.push(b',');
+        out.extend_from_slice(head);
+    }
+    out.extend_from_slice(b",\"identifier\":[{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:");
+    out.extend_from_slice(id.0.as_bytes());
+    out.extend_from_slice(b"\"}");
+    for (s, v) in extra_identifiers {
+        out.extend_from_slice(b",{\"system\":");
+        super::json_out::write_escaped(out, s);
+        out.extend_from_slice(b",\"value\":");
+        super::json_out::write_escaped(out, v);
+        out.push(b'}');
+    }
+    out.push(b']');
+    if !body.is_empty() {
+        out.push(b',');
+        out.extend_from_slice(body);
+    }
+    out.push(b'}');
+    id
+}
+
+fn decimal_json(d: &Decimal) -> String {
+    // Decimal's Display keeps the scale: 104 stays "104", 104.0 stays "104.0".
+    d.to_string()
+}
+
+fn quantity(j: &mut JsonOut<'_>, key: &str, value: &Decimal, unit: Unit) {
+    j.key_object(key);
+    j.field_raw("value", &decimal_json(value));
+    j.field_str("unit", unit.display());
+    j.field_str("system", UCUM);
+    j.field_str("code", unit.ucum());
+    j.end_object();
+}
+
+fn coding(j: &mut JsonOut<'_>, system: &str, code: &str, display: Option<&str>) {
+    j.begin_object();
+    j.field_str("system", system);
+    j.field_str("code", code);
+    if let Some(d) = display {
+        j.field_str("display", d);
+    }
+    j.end_object();
+}
+
+fn category(j: &mut JsonOut<'_>, system: &str, code: &str) {
+    j.begin_object();
+    j.key_array("coding");
+    coding(j, system, code, None);
+    j.end_array();
+    j.end_object();
+}
+
+fn medis_system(family: Family, style: CodeSystemStyle) -> &'static str {
+    match (family, style) {
+        (Family::BodyMeasurement, _) => JP_BODY_CODE,
+        (_, CodeSystemStyle::Url) => MEDIS_VITALS_URL,
+        (_, CodeSystemStyle::Oid) => MEDIS_VITALS_OID,
+    }
+}
+
+fn profiles(kind: &Kind) -> (String, Option<String>) {
+    match kind.info() {
+        Some(info) => {
+            let jp = match info.family {
+                Family::VitalSigns => "JP_Observation_VitalSigns",
+                Family::BodyMeasurement => "JP_Observation_BodyMeasurement",
+                _ => "JP_Observation_Common",
+            };
+            (format!("{JP_SD}{jp}"), info.r4_profile.map(|p| format!("{R4_SD}{p}")))
+        }
+        None => (format!("{JP_SD}JP_Observation_Common"), None),
+    }
+}
+
+fn categories(j: &mut JsonOut<'_>, kind: &Kind) {
+    let family = kind.info().map(|i| i.family).unwrap_or(Family::Activity);
+    let (jp, hl7) = match family {
+        Family::VitalSigns => ("vital-signs", "vital-signs"),
+        Family::BodyMeasurement => ("body-measurement", "vital-signs"),
+        Family::Activity | Family::Sleep => ("activity", "activity"),
+        Family::Laboratory => ("laboratory", "laboratory"),
+    };
+    j.key_array("category");
+    category(j, JP_CATEGORY, jp);
+    category(j, OBSERVATION_CATEGORY, hl7);
+    j.end_array();
+}
+
+fn code(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
+    j.key_object("code");
+    j.key_array("coding");
+    match m.kind() {
+        Kind::Other(c) => coding(j, &c.system, &c.code, c.display.as_deref()),
+        kind => {
+            if let Some(info) = kind.info() {
+                let loinc: &[(&str, &str)] = if *kind == Kind::BloodGlucose {
+                    // Mass vs molar concentration picks the LOINC term (spec rows 28/29).
+                    let molar = matches!(m.value(), MeasurementValue::Quantity(q) if q.unit == Unit::MillimolePerLiter);
+                    let i = usize::from(molar);
+                    &info.loinc[i..=i]
+                } else {
+                    info.loinc
+                };
+                if *kind == Kind::SleepSession {
+                    coding(j, LOINC, "93832-4", Some("Sleep duration"));
+                }
+                for (c, d) in loinc {
+                    coding(j, LOINC, c, Some(d));
+                }
+                if let Some((c, d)) = info.medis {
+                    coding(j, medis_system(info.family, style), c, Some(d));
+                }
+                if *kind != Kind::Workout {
+                    coding(j, PGHD, info.pghd, None);
+                }
+            }
+        }
+    }
+    j.end_array();
+    j.end_object();
+}
+
+fn effective(j: &mut JsonOut<'_>, e: &Effective) {
+    match e {
+        Effective::Instant(t) => j.field_str("effectiveDateTime", &format_timestamp(t)),
+        Effective::Date(d) => j.field_str("effectiveDateTime", &d.format("%Y-%m-%d").to_string()),
+        Effective::Period(p) => {
+            j.key_object("effectivePeriod");
+            j.field_str("start", &format_timestamp(p.start()));
+            j.field_str("end", &format_timestamp(p.end()));
+            j.end_object();
+        }
+    }
+}
+
+fn component_quantity(j: &mut JsonOut<'_>, codes: &[(&str, &str, Option<&str>)], q: &Quantity) {
+    j.begin_object();
+    j.key_object("code");
+    j.key_array("coding");
+    for (s, c, d) in codes {
+        coding(j, s, c, *d);
+    }
+    j.end_array();
+    j.end_object();
+    quantity(j, "valueQuantity", &q.value, q.unit);
+    j.end_object();
+}
+
+fn value(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
+    match m.value() {
+        MeasurementValue::Quantity(q) => quantity(j, "valueQuantity", &q.value, q.unit),
+        MeasurementValue::Text(t) => j.field_str("valueString", t),
+        MeasurementValue::BloodPressure { systolic, diastolic } => {
+            let medis = medis_system(Family::VitalSigns, style);
+            j.key_array("component");
+            component_quantity(
+                j,
+                &[(LOINC, "8480-6", Some("Systolic blood pressure")), (medis, "31001848", Some("収縮期血圧"))],
+                &Quantity::new(*systolic, Unit::MillimeterOfMercury),
+            );
+            component_quantity(
+                j,
+                &[(LOINC, "8462-4", Some("Diastolic blood pressure")), (medis, "31001849", Some("拡張期血圧"))],
+                &Quantity::new(*diastolic, Unit::MillimeterOfMercury),
+            );
+            j.end_array();
+        }
+        MeasurementValue::Sleep(s) => {
+            // Total time asleep (union of asleep stages) as the value; each stage as a component with its
+            // interval, so the session round-trips exactly.
+            quantity(j, "valueQuantity", &Decimal::from(s.asleep_minutes()), Unit::Minute);
+            j.key_array("component");
+            for st in s.stages() {
+                j.begin_object();
+                j.key_object("code");
+                j.key_array("coding");
+                coding(j, PGHD_SLEEP_STAGE, st.stage.code(), None);
+                j.end_array();
+                j.end_object();
+                j.key_object("valuePeriod");
+                j.field_str("start", &format_timestamp(st.period.start()));
+                j.field_str("end", &format_timestamp(st.period.end()));
+                j.end_object();
+                j.end_object();
+            }
+            j.end_array();
+        }
+        MeasurementValue::Workout(w) => {
+            j.key_object("valueCodeableConcept");
+            j.key_array("coding");
+            let system = if w.activity.starts_with("HKWorkoutActivityType") { HEALTHKIT } else { ACTIVITY_TYPE };
+            coding(j, system, &w.activity, None);
+            j.end_array();
+            j.end_object();
+            let any = w.duration.is_some() || w.energy.is_some() || w.distance.is_some();
+            if any {
+                j.key_array("component");
+                if let Some(q) = &w.duration {
+                    component_quantity(j, &[(LOINC, "55411-3", Some("Exercise duration"))], q);
+                }
+                if let Some(q) = &w.energy {
+                    component_quantity(j, &[(LOINC, "41981-2", Some("Calories burned"))], q);
+                }
+                if let Some(q) = &w.distance {
+                    component_quantity(j, &[(PGHD, "distance", None)], q);
+                }
+                j.end_array();
+            }
+        }
+    }
+}
+
+impl Encoder {
+    /// A new encoder.
+    pub fn new() -> Encoder {
+        Encoder::default()
+    }
+
+    /// Appends one Observation for `m` to `out` (no trailing newline) and returns its id.
+    pub fn observation(
+        &mut self,
+        out: &mut Vec<u8>,
+        m: &Measurement,
+        patient: &str,
+        device: Option<&str>,
+        opts: &ResourceOptions,
+    ) -> ResourceId {
+        self.head.clear();
+        self.body.clear();
+        {
+            let mut j = JsonOut::new(&mut self.head);
+            j.begin_object();
+            j.key_object("meta");
+            j.key_array("profile");
+            let (jp, r4) = profiles(m.kind());
+            j.string(&jp);
+            if let Some(r4) = r4 {
+                j.string(&r4);
+            }
+            j.end_array();
+            j.end_object();
+            if !m.metadata().is_empty() {
+                j.key_array("extension");
+                for e in m.metadata() {
+                    j.begin_object();
+                    j.field_str("url", EXT_SOURCE_METADATA);
+                    j.key_array("extension");
+                    j.begin_object();
+                    j.field_str("url", "key");
+                    j.field_str("valueString", &e.key);
+                    j.end_object();
+                    j.begin_object();
+                    j.field_str("url", "value");
+                    j.field_str("valueString", &e.value);
+                    j.end_object();
+                    j.end_array();
+                    j.end_object();
+                }
+                j.end_array();
+            }
+            j.end_object();
+        }
+        {
+            let mut j = JsonOut::new(&mut self.body);
+            j.begin_object();
+            j.field_str("status", "final");
+            categories(&mut j, m.kind());
+            code(&mut j, m, opts.code_systems);
+            j.key_object("subject");
+            j.field_str("reference", patient);
+            j.end_object();
+            effective(&mut j, m.effective());
+            if let Some(r) = m.recorded() {
+                j.field_str("issued", &format_timestamp(r));
+            }
+            j.key_array("performer");
+            j.begin_object();
+            j.field_str("reference", patient);
+            j.end_object();
+            j.end_array();
+            if let Some(d) = device {
+                j.key_object("device");
+                j.field_str("reference", d);
+                j.end_object();
+            }
+            value(&mut j, m, opts.code_systems);
+            j.end_object();
+        }
+        let extra: Vec<(&str, &str)> = m.identifier().map(|v| (SOURCE_RECORD_ID, v)).into_iter().collect();
+        assemble(out, "Observation", &self.head, &self.body, &extra, opts)
+    }
+
+    /// Appends one Patient (JP_Patient) for `s` and returns its id.
+    pub fn patient(&mut self, out: &mut Vec<u8>, s: &Subject, opts: &ResourceOptions) -> ResourceId {
+        self.head.clear();
+        self.body.clear();
+        {
+            let mut j = JsonOut::new(&mut self.head);
+            j.begin_object();
+            j.key_object("meta");
+            j.key_array("profile");
+            j.string(&format!("{JP_SD}JP_Patient"));
+            j.end_array();
+            j.end_object();
+            j.end_object();
+        }
+        {
+            let mut j = JsonOut::new(&mut self.body);
+            j.begin_object();
+            if s.name_kanji.is_some() || s.name_kana.is_some() {
+                j.key_array("name");
+                if let Some(n) = &s.name_kanji {
+                    name(&mut j, n, "IDE");
+                }
+                if let Some(n) = &s.name_kana {
+                    name(&mut j, n, "SYL");
+                }
+                j.end_array();
+            }
+            if let Some(sex) = s.sex {
+                j.field_str("gender", sex.code());
+            }
+            if let Some(b) = s.birth_date {
+                j.field_str("birthDate", &b.format("%Y-%m-%d").to_string());
+            }
+            if let Some(a) = &s.address {
+                j.key_array("address");
+                j.begin_object();
+                if let Some(t) = &a.text {
+                    j.field_str("text", t);
+                }
+                if let Some(p) = &a.prefecture {
+                    j.field_str("state", p);
+                }
+                if let Some(p) = &a.postal_code {
+                    j.field_str("postalCode", p);
+                }
+                j.field_str("country", "JP");
+                j.end_object();
+                j.end_array();
+            }
+            j.end_object();
+        }
+        let insured = s.insured_id.as_ref().map(|i| i.to_jp_core());
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        if let Some(v) = &insured {
+            extra.push((INSURED_ID, v));
+        }
+        for c in &s.identifiers {
+            extra.push((&c.system, &c.code));
+        }
+        assemble(out, "Patient", &self.head, &self.body, &extra, opts)
+    }
+
+    /// Appends one Device describing a source and returns its id.
+    pub fn device(&mut self, out: &mut Vec<u8>, src: &Source, opts: &ResourceOptions) -> ResourceId {
+        self.head.clear();
+        self.body.clear();
+        self.head.extend_from_slice(b"{}");
+        {
+            let mut j = JsonOut::new(&mut self.body);
+            j.begin_object();
+            let dev = src.device.as_ref();
+            if let Some(m) = dev.and_then(|d| d.manufacturer.as_deref()) {
+                j.field_str("manufacturer", m);
+            }
+            let names = [(src.name.as_deref(), "user-friendly-name"), (dev.and_then(|d| d.name.as_deref()), "model-name")];
+            if names.iter().any(|(n, _)| n.is_some()) {
+                j.key_array("deviceName");
+                for (n, t) in names {
+                    if let Some(n) = n {
+                        j.begin_object();
+                        j.field_str("name", n);
+                        j.field_str("type", t);
+                        j.end_object();
+                    }
+                }
+                j.end_array();
+            }
+            if let Some(m) = dev.and_then(|d| d.model.as_deref()) {
+                j.field_str("modelNumber", m);
+            }
+            let versions = [
+                ("app", src.version.as_deref()),
+                ("hardware", dev.and_then(|d| d.hardware.as_deref())),
+                ("software", dev.and_then(|d| d.software.as_deref())),
+            ];
+            if versions.iter().any(|(_, v)| v.is_some()) {
+                j.key_array("version");
+                for (t, v) in versions {
+                    if let Some(v) = v {
+                        j.begin_object();
+                        j.key_object("type");
+                        j.field_str("text", t);
+                        j.end_object();
+                        j.field_str("value", v);
+                        j.end_object();
+                    }
+                }
+                j.end_array();
+            }
+            j.end_object();
+        }
+        assemble(out, "Device", &self.head, &self.body, &[], opts)
+    }
+}
+
+fn name(j: &mut JsonOut<'_>, n: &PersonName, representation: &str) {
+    j.begin_object();
+    j.key_array("extension");
+    j.begin_object();
+    j.field_str("url", EN_REPRESENTATION);
+    j.field_str("valueCode", representation);
+    j.end_object();
+    j.end_array();
+    j.field_str("use", "official");
+    j.field_str("text", &n.text);
+    if let Some(f) = &n.family {
+        j.field_str("family", f);
+    }
+    if let Some(g) = &n.given {
+        j.key_array("given");
+        j.string(g);
+        j.end_array();
+    }
+    j.end_object();
+}
+
+/// Whether a kind's value shape is a plain quantity (used by readers and tables).
+pub fn is_quantity_kind(kind: &Kind) -> bool {
+    kind.info().is_none_or(|i| matches!(i.shape, Shape::Quantity { .. }))
+}

@@ -1,0 +1,31 @@
+//! # phrkit
+//!
+//! Personal health records between the formats Japanese people and companies hold — lifelog exports,
+//! 特定健診 (specific health checkup) CDA archives, マイナポータル downloads — and HL7 FHIR R4 with JP Core
+//! profiles, with consent and pseudonymisation as stages inside the codec.
+//!
+//! ## The pipeline
+//!
+//! ```text
+//!   input file ──► read::*  ──► record::Record ──► policy (consent, pseudonymise) ──► write::* ──► output
+//!  (edge in: formats)          (the middle)          (stages, optional/required)      (edge out)
+//! ```
+//!
+//! 1. **Records** ([`record`]) are the middle: typed, validated at construction, format-free.
+//! 2. **Readers** ([`read`]) stream an input into records, counting everything they skip in a [`Report`].
+//! 3. **Writers** ([`write`]) turn records into FHIR R4 JSON (Bundle or NDJSON), deterministically.
+//! 4. **FHIR mapping** ([`fhir`]) holds the codes, profiles and lean resource model used by both edges.
+//!
+//! Errors are data ([`Error`], [`ErrorKind`], [`Location`]) and never carry personal values.
+
+pub mod error;
+pub mod fhir;
+pub mod read;
+pub mod record;
+pub mod report;
+pub mod write;
+
+pub use error::{Error, ErrorKind, Limit, Location, Result};
+pub use read::{read_path, read_slice, Format, ReadOptions};
+pub use record::{Kind, Measurement, Record, Subject};
+pub use report::Report;
