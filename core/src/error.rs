@@ -60,11 +60,23 @@ impl fmt::Display for Location {
             Location::None => f.write_str("(input)"),
             Location::Byte(b) => write!(f, "byte {b}"),
             Location::LineColumn { line, column } => write!(f, "{line}:{column}"),
-            Location::JsonPointer { line: Some(l), pointer } => write!(f, "line {l}#{pointer}"),
-            Location::JsonPointer { line: None, pointer } => write!(f, "#{pointer}"),
-            Location::CsvRow { row, field: Some(field) } => write!(f, "row {row}, field {field}"),
+            Location::JsonPointer {
+                line: Some(l),
+                pointer,
+            } => write!(f, "line {l}#{pointer}"),
+            Location::JsonPointer {
+                line: None,
+                pointer,
+            } => write!(f, "#{pointer}"),
+            Location::CsvRow {
+                row,
+                field: Some(field),
+            } => write!(f, "row {row}, field {field}"),
             Location::CsvRow { row, field: None } => write!(f, "row {row}"),
-            Location::XmlPath { path, line: Some(l) } => write!(f, "{path} (line {l})"),
+            Location::XmlPath {
+                path,
+                line: Some(l),
+            } => write!(f, "{path} (line {l})"),
             Location::XmlPath { path, line: None } => f.write_str(path),
             Location::ZipEntry { entry, inner } => write!(f, "{entry}!{inner}"),
         }
@@ -180,12 +192,22 @@ impl Error {
 
     /// A format error.
     pub fn format(format: &'static str, location: Location, reason: impl Into<String>) -> Error {
-        ErrorKind::Format { format, location, reason: reason.into() }.into()
+        ErrorKind::Format {
+            format,
+            location,
+            reason: reason.into(),
+        }
+        .into()
     }
 
     /// A limit error.
     pub fn limit(limit: Limit, max: u64, location: Location) -> Error {
-        ErrorKind::LimitExceeded { limit, max, location }.into()
+        ErrorKind::LimitExceeded {
+            limit,
+            max,
+            location,
+        }
+        .into()
     }
 
     /// An invalid-record error.
@@ -201,7 +223,10 @@ impl Error {
             | ErrorKind::LimitExceeded { location, .. }
             | ErrorKind::InvalidRecord { location, .. } => {
                 let inner = std::mem::replace(location, Location::None);
-                *location = Location::ZipEntry { entry: entry.to_owned(), inner: Box::new(inner) };
+                *location = Location::ZipEntry {
+                    entry: entry.to_owned(),
+                    inner: Box::new(inner),
+                };
             }
             _ => {}
         }

@@ -69,9 +69,20 @@ impl Report {
     }
 
     /// Records an issue without changing counts.
-    pub fn issue(&mut self, severity: Severity, code: &str, location: Location, message: impl Into<String>) {
+    pub fn issue(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        location: Location,
+        message: impl Into<String>,
+    ) {
         if self.issues.len() < MAX_ISSUES_KEPT {
-            self.issues.push(Issue { severity, code: code.to_owned(), location, message: message.into() });
+            self.issues.push(Issue {
+                severity,
+                code: code.to_owned(),
+                location,
+                message: message.into(),
+            });
         } else {
             self.issues_dropped += 1;
         }

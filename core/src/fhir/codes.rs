@@ -21,15 +21,19 @@ pub const MEDIS_VITALS_URL: &str = "http://medis.or.jp/CodeSystem/master-nursing
 /// The same, OID form (JP Core 1.1.2).
 pub const MEDIS_VITALS_OID: &str = "urn:oid:1.2.392.200119.4.804";
 /// The same, JP Core NamingSystem alias (accepted on read only).
-pub const MEDIS_VITALS_ALIAS: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationVitalSignsCode_CS";
+pub const MEDIS_VITALS_ALIAS: &str =
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationVitalSignsCode_CS";
 /// JP Core body-measurement codes (same URI in every version).
-pub const JP_BODY_CODE: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCode_CS";
+pub const JP_BODY_CODE: &str =
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCode_CS";
 /// HL7 observation category.
 pub const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 /// JP Core simple observation category.
-pub const JP_CATEGORY: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS";
+pub const JP_CATEGORY: &str =
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS";
 /// ISO 21090 name representation extension (IDE / SYL / ABC).
-pub const EN_REPRESENTATION: &str = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
+pub const EN_REPRESENTATION: &str =
+    "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 /// Insured-person identifier system (被保険者個人識別子), as written.
 pub const INSURED_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
 /// Misspelt insured-person identifier systems found in published artefacts (accepted on read).
@@ -56,7 +60,10 @@ pub const R4_SD: &str = "http://hl7.org/fhir/StructureDefinition/";
 
 /// Whether `system` names the MEDIS vital-sign code system under any of its aliases.
 pub fn is_medis_vitals(system: &str) -> bool {
-    matches!(system, MEDIS_VITALS_URL | MEDIS_VITALS_OID | MEDIS_VITALS_ALIAS | "1.2.392.200119.4.804")
+    matches!(
+        system,
+        MEDIS_VITALS_URL | MEDIS_VITALS_OID | MEDIS_VITALS_ALIAS | "1.2.392.200119.4.804"
+    )
 }
 
 /// Whether `system` names the PGHD code system under any of its aliases.

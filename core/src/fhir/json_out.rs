@@ -14,7 +14,11 @@ pub(crate) struct JsonOut<'a> {
 
 impl<'a> JsonOut<'a> {
     pub(crate) fn new(buf: &'a mut Vec<u8>) -> JsonOut<'a> {
-        JsonOut { buf, has_member: Vec::with_capacity(8), pending_key: false }
+        JsonOut {
+            buf,
+            has_member: Vec::with_capacity(8),
+            pending_key: false,
+        }
     }
 
     fn sep(&mut self) {

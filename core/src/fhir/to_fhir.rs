@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::codes::*;
 use super::json_out::JsonOut;
 use crate::record::{
-    format_timestamp, Effective, Family, Kind, Measurement, MeasurementValue, PersonName, Quantity, Shape, Source,
-    Subject, Unit,
+    format_timestamp, Effective, Family, Kind, Measurement, MeasurementValue, PersonName, Quantity,
+    Shape, Source, Subject, Unit,
 };
 
 /// Which form of JP Core code-system URIs to emit.
@@ -46,7 +46,11 @@ pub struct ResourceOptions {
 
 impl Default for ResourceOptions {
     fn default() -> Self {
-        ResourceOptions { code_systems: CodeSystemStyle::Url, references: ReferenceStyle::Relative, write_id: true }
+        ResourceOptions {
+            code_systems: CodeSystemStyle::Url,
+            references: ReferenceStyle::Relative,
+            write_id: true,
+        }
     }
 }
 
@@ -132,7 +136,9 @@ fn assemble(
         out.push(b',');
         out.extend_from_slice(head);
     }
-    out.extend_from_slice(b",\"identifier\":[{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:");
+    out.extend_from_slice(
+        b",\"identifier\":[{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:",
+    );
     out.extend_from_slice(id.0.as_bytes());
     out.extend_from_slice(b"\"}");
     for (s, v) in extra_identifiers {
@@ -199,7 +205,10 @@ fn profiles(kind: &Kind) -> (String, Option<String>) {
                 Family::BodyMeasurement => "JP_Observation_BodyMeasurement",
                 _ => "JP_Observation_Common",
             };
-            (format!("{JP_SD}{jp}"), info.r4_profile.map(|p| format!("{R4_SD}{p}")))
+            (
+                format!("{JP_SD}{jp}"),
+                info.r4_profile.map(|p| format!("{R4_SD}{p}")),
+            )
         }
         None => (format!("{JP_SD}JP_Observation_Common"), None),
     }
@@ -283,17 +292,26 @@ fn value(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
     match m.value() {
         MeasurementValue::Quantity(q) => quantity(j, "valueQuantity", &q.value, q.unit),
         MeasurementValue::Text(t) => j.field_str("valueString", t),
-        MeasurementValue::BloodPressure { systolic, diastolic } => {
+        MeasurementValue::BloodPressure {
+            systolic,
+            diastolic,
+        } => {
             let medis = medis_system(Family::VitalSigns, style);
             j.key_array("component");
             component_quantity(
                 j,
-                &[(LOINC, "8480-6", Some("Systolic blood pressure")), (medis, "31001848", Some("収縮期血圧"))],
+                &[
+                    (LOINC, "8480-6", Some("Systolic blood pressure")),
+                    (medis, "31001848", Some("収縮期血圧")),
+                ],
                 &Quantity::new(*systolic, Unit::MillimeterOfMercury),
             );
             component_quantity(
                 j,
-                &[(LOINC, "8462-4", Some("Diastolic blood pressure")), (medis, "31001849", Some("拡張期血圧"))],
+                &[
+                    (LOINC, "8462-4", Some("Diastolic blood pressure")),
+                    (medis, "31001849", Some("拡張期血圧")),
+                ],
                 &Quantity::new(*diastolic, Unit::MillimeterOfMercury),
             );
             j.end_array();
@@ -301,7 +319,12 @@ fn value(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
         MeasurementValue::Sleep(s) => {
             // Total time asleep (union of asleep stages) as the value; each stage as a component with its
             // interval, so the session round-trips exactly.
-            quantity(j, "valueQuantity", &Decimal::from(s.asleep_minutes()), Unit::Minute);
+            quantity(
+                j,
+                "valueQuantity",
+                &Decimal::from(s.asleep_minutes()),
+                Unit::Minute,
+            );
             j.key_array("component");
             for st in s.stages() {
                 j.begin_object();
@@ -321,7 +344,11 @@ fn value(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
         MeasurementValue::Workout(w) => {
             j.key_object("valueCodeableConcept");
             j.key_array("coding");
-            let system = if w.activity.starts_with("HKWorkoutActivityType") { HEALTHKIT } else { ACTIVITY_TYPE };
+            let system = if w.activity.starts_with("HKWorkoutActivityType") {
+                HEALTHKIT
+            } else {
+                ACTIVITY_TYPE
+            };
             coding(j, system, &w.activity, None);
             j.end_array();
             j.end_object();
@@ -419,12 +446,21 @@ impl Encoder {
             value(&mut j, m, opts.code_systems);
             j.end_object();
         }
-        let extra: Vec<(&str, &str)> = m.identifier().map(|v| (SOURCE_RECORD_ID, v)).into_iter().collect();
+        let extra: Vec<(&str, &str)> = m
+            .identifier()
+            .map(|v| (SOURCE_RECORD_ID, v))
+            .into_iter()
+            .collect();
         assemble(out, "Observation", &self.head, &self.body, &extra, opts)
     }
 
     /// Appends one Patient (JP_Patient) for `s` and returns its id.
-    pub fn patient(&mut self, out: &mut Vec<u8>, s: &Subject, opts: &ResourceOptions) -> ResourceId {
+    pub fn patient(
+        &mut self,
+        out: &mut Vec<u8>,
+        s: &Subject,
+        opts: &ResourceOptions,
+    ) -> ResourceId {
         self.head.clear();
         self.body.clear();
         {
@@ -486,7 +522,12 @@ impl Encoder {
     }
 
     /// Appends one Device describing a source and returns its id.
-    pub fn device(&mut self, out: &mut Vec<u8>, src: &Source, opts: &ResourceOptions) -> ResourceId {
+    pub fn device(
+        &mut self,
+        out: &mut Vec<u8>,
+        src: &Source,
+        opts: &ResourceOptions,
+    ) -> ResourceId {
         self.head.clear();
         self.body.clear();
         self.head.extend_from_slice(b"{}");
@@ -497,7 +538,10 @@ impl Encoder {
             if let Some(m) = dev.and_then(|d| d.manufacturer.as_deref()) {
                 j.field_str("manufacturer", m);
             }
-            let names = [(src.name.as_deref(), "user-friendly-name"), (dev.and_then(|d| d.name.as_deref()), "model-name")];
+            let names = [
+                (src.name.as_deref(), "user-friendly-name"),
+                (dev.and_then(|d| d.name.as_deref()), "model-name"),
+            ];
             if names.iter().any(|(n, _)| n.is_some()) {
                 j.key_array("deviceName");
                 for (n, t) in names {
@@ -561,5 +605,6 @@ fn name(j: &mut JsonOut<'_>, n: &PersonName, representation: &str) {
 
 /// Whether a kind's value shape is a plain quantity (used by readers and tables).
 pub fn is_quantity_kind(kind: &Kind) -> bool {
-    kind.info().is_none_or(|i| matches!(i.shape, Shape::Quantity { .. }))
+    kind.info()
+        .is_none_or(|i| matches!(i.shape, Shape::Quantity { .. }))
 }

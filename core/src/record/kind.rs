@@ -116,8 +116,6 @@ pub struct KindInfo {
     pub shape: Shape,
 }
 
-const R4_SD: &str = "http://hl7.org/fhir/StructureDefinition/";
-
 macro_rules! row {
     ($kind:ident, $pghd:literal, [$(($lc:literal, $ld:literal)),*], $medis:expr, $hk:expr, $fam:ident, $r4:expr, [$($u:ident),+], $shape:expr) => {
         KindInfo {
@@ -141,59 +139,287 @@ const fn q(whole: bool, max: Option<u32>) -> Shape {
 /// One row per known kind. Sources: `shared/spec/fhir-mapping.md` §6 and §7.3. Codes marked (S) or (U) there
 /// are used as the spec recommends; see the comments on individual rows.
 pub static KIND_TABLE: &[KindInfo] = &[
-    row!(Steps, "stepCount", [("55423-8", "Number of steps in unspecified time Pedometer")], None,
-        Some("HKQuantityTypeIdentifierStepCount"), Activity, None, [Steps], q(true, None)),
+    row!(
+        Steps,
+        "stepCount",
+        [("55423-8", "Number of steps in unspecified time Pedometer")],
+        None,
+        Some("HKQuantityTypeIdentifierStepCount"),
+        Activity,
+        None,
+        [Steps],
+        q(true, None)
+    ),
     // No LOINC for an arbitrary interval (41953-1 is a 24-hour total): PGHD code only (spec row 3, S).
-    row!(WalkingRunningDistance, "distanceWalkingRunning", [], None,
-        Some("HKQuantityTypeIdentifierDistanceWalkingRunning"), Activity, None, [Meter, Kilometer], q(false, None)),
-    row!(ActiveEnergyBurned, "activeEnergyBurned", [("41981-2", "Calories burned")], None,
-        Some("HKQuantityTypeIdentifierActiveEnergyBurned"), Activity, None, [Kilocalorie, Kilojoule], q(false, None)),
-    row!(BasalEnergyBurned, "basalEnergyBurned", [], None,
-        Some("HKQuantityTypeIdentifierBasalEnergyBurned"), Activity, None, [Kilocalorie, Kilojoule, KilocaloriePerDay], q(false, None)),
+    row!(
+        WalkingRunningDistance,
+        "distanceWalkingRunning",
+        [],
+        None,
+        Some("HKQuantityTypeIdentifierDistanceWalkingRunning"),
+        Activity,
+        None,
+        [Meter, Kilometer],
+        q(false, None)
+    ),
+    row!(
+        ActiveEnergyBurned,
+        "activeEnergyBurned",
+        [("41981-2", "Calories burned")],
+        None,
+        Some("HKQuantityTypeIdentifierActiveEnergyBurned"),
+        Activity,
+        None,
+        [Kilocalorie, Kilojoule],
+        q(false, None)
+    ),
+    row!(
+        BasalEnergyBurned,
+        "basalEnergyBurned",
+        [],
+        None,
+        Some("HKQuantityTypeIdentifierBasalEnergyBurned"),
+        Activity,
+        None,
+        [Kilocalorie, Kilojoule, KilocaloriePerDay],
+        q(false, None)
+    ),
     // 9052-2 is single-source (spec row 7).
-    row!(DietaryEnergyConsumed, "dietaryEnergyConsumed", [("9052-2", "Calorie intake total")], None,
-        Some("HKQuantityTypeIdentifierDietaryEnergyConsumed"), Activity, None, [Kilocalorie, Kilojoule], q(false, None)),
-    row!(FlightsClimbed, "flightsClimbed", [("100304-5", "Flights climbed")], None,
-        Some("HKQuantityTypeIdentifierFlightsClimbed"), Activity, None, [One], q(true, None)),
+    row!(
+        DietaryEnergyConsumed,
+        "dietaryEnergyConsumed",
+        [("9052-2", "Calorie intake total")],
+        None,
+        Some("HKQuantityTypeIdentifierDietaryEnergyConsumed"),
+        Activity,
+        None,
+        [Kilocalorie, Kilojoule],
+        q(false, None)
+    ),
+    row!(
+        FlightsClimbed,
+        "flightsClimbed",
+        [("100304-5", "Flights climbed")],
+        None,
+        Some("HKQuantityTypeIdentifierFlightsClimbed"),
+        Activity,
+        None,
+        [One],
+        q(true, None)
+    ),
     // MEDIS 31001390 脈拍数 (verified) rather than 31000595 心拍数 (single source): wearables measure pulse.
-    row!(HeartRate, "heartRate", [("8867-4", "Heart rate")], Some(("31001390", "脈拍数")),
-        Some("HKQuantityTypeIdentifierHeartRate"), VitalSigns, Some("heartrate"), [PerMinute], q(false, Some(400))),
-    row!(RestingHeartRate, "restingHeartRate", [("40443-4", "Heart rate --resting")], None,
-        Some("HKQuantityTypeIdentifierRestingHeartRate"), VitalSigns, None, [PerMinute], q(false, Some(400))),
-    row!(WalkingHeartRateAverage, "walkingHeartRateAverage", [], None,
-        Some("HKQuantityTypeIdentifierWalkingHeartRateAverage"), VitalSigns, None, [PerMinute], q(false, Some(400))),
+    row!(
+        HeartRate,
+        "heartRate",
+        [("8867-4", "Heart rate")],
+        Some(("31001390", "脈拍数")),
+        Some("HKQuantityTypeIdentifierHeartRate"),
+        VitalSigns,
+        Some("heartrate"),
+        [PerMinute],
+        q(false, Some(400))
+    ),
+    row!(
+        RestingHeartRate,
+        "restingHeartRate",
+        [("40443-4", "Heart rate --resting")],
+        None,
+        Some("HKQuantityTypeIdentifierRestingHeartRate"),
+        VitalSigns,
+        None,
+        [PerMinute],
+        q(false, Some(400))
+    ),
+    row!(
+        WalkingHeartRateAverage,
+        "walkingHeartRateAverage",
+        [],
+        None,
+        Some("HKQuantityTypeIdentifierWalkingHeartRateAverage"),
+        VitalSigns,
+        None,
+        [PerMinute],
+        q(false, Some(400))
+    ),
     // 80404-7 is single-source (spec row 12).
-    row!(HeartRateVariabilitySdnn, "heartRateVariabilitySDNN", [("80404-7", "R-R interval.standard deviation (Heart rate variability)")], None,
-        Some("HKQuantityTypeIdentifierHeartRateVariabilitySDNN"), VitalSigns, None, [Millisecond], q(false, None)),
-    row!(BloodPressure, "bloodPressure", [("85354-9", "Blood pressure panel with all children optional")], Some(("31002365", "血圧")),
-        Some("HKCorrelationTypeIdentifierBloodPressure"), VitalSigns, Some("bp"), [MillimeterOfMercury], Shape::BloodPressure),
-    row!(OxygenSaturation, "oxygenSaturation", [("2708-6", "Oxygen saturation in Arterial blood"), ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")],
-        Some(("31000001", "SpO2")), Some("HKQuantityTypeIdentifierOxygenSaturation"), VitalSigns, Some("oxygensat"), [Percent], q(false, Some(100))),
-    row!(RespiratoryRate, "respiratoryRate", [("9279-1", "Respiratory rate")], Some(("31001369", "呼吸数")),
-        Some("HKQuantityTypeIdentifierRespiratoryRate"), VitalSigns, Some("resprate"), [PerMinute], q(false, Some(200))),
-    row!(BodyTemperature, "bodyTemperature", [("8310-5", "Body temperature")], Some(("31001368", "体温")),
-        Some("HKQuantityTypeIdentifierBodyTemperature"), VitalSigns, Some("bodytemp"), [Celsius, Fahrenheit], q(false, Some(120))),
-    row!(BodyWeight, "bodyMass", [("29463-7", "Body weight")], Some(("31000296", "体重")),
-        Some("HKQuantityTypeIdentifierBodyMass"), BodyMeasurement, Some("bodyweight"), [Kilogram, Gram, Pound], q(false, None)),
-    row!(BodyHeight, "height", [("8302-2", "Body height")], Some(("31000298", "身長")),
-        Some("HKQuantityTypeIdentifierHeight"), BodyMeasurement, Some("bodyheight"), [Centimeter, Inch], q(false, None)),
-    row!(BodyMassIndex, "bodyMassIndex", [("39156-5", "Body mass index (BMI) [Ratio]")], Some(("31003020", "ＢＭＩ")),
-        Some("HKQuantityTypeIdentifierBodyMassIndex"), BodyMeasurement, Some("bmi"), [KilogramPerSquareMeter], q(false, None)),
-    row!(BodyFatPercentage, "bodyFatPercentage", [("41982-0", "Percentage of body fat Measured")], Some(("31001697", "体脂肪率")),
-        Some("HKQuantityTypeIdentifierBodyFatPercentage"), BodyMeasurement, None, [Percent], q(false, Some(100))),
-    row!(LeanBodyMass, "leanBodyMass", [("91557-9", "Lean body mass")], None,
-        Some("HKQuantityTypeIdentifierLeanBodyMass"), BodyMeasurement, None, [Kilogram, Gram, Pound], q(false, None)),
-    row!(WaistCircumference, "waistCircumference", [("8280-0", "Waist Circumference at umbilicus by Tape measure")], Some(("31000300", "腹囲（臍上）")),
-        Some("HKQuantityTypeIdentifierWaistCircumference"), BodyMeasurement, None, [Centimeter, Inch], q(false, None)),
+    row!(
+        HeartRateVariabilitySdnn,
+        "heartRateVariabilitySDNN",
+        [(
+            "80404-7",
+            "R-R interval.standard deviation (Heart rate variability)"
+        )],
+        None,
+        Some("HKQuantityTypeIdentifierHeartRateVariabilitySDNN"),
+        VitalSigns,
+        None,
+        [Millisecond],
+        q(false, None)
+    ),
+    row!(
+        BloodPressure,
+        "bloodPressure",
+        [("85354-9", "Blood pressure panel with all children optional")],
+        Some(("31002365", "血圧")),
+        Some("HKCorrelationTypeIdentifierBloodPressure"),
+        VitalSigns,
+        Some("bp"),
+        [MillimeterOfMercury],
+        Shape::BloodPressure
+    ),
+    row!(
+        OxygenSaturation,
+        "oxygenSaturation",
+        [
+            ("2708-6", "Oxygen saturation in Arterial blood"),
+            (
+                "59408-5",
+                "Oxygen saturation in Arterial blood by Pulse oximetry"
+            )
+        ],
+        Some(("31000001", "SpO2")),
+        Some("HKQuantityTypeIdentifierOxygenSaturation"),
+        VitalSigns,
+        Some("oxygensat"),
+        [Percent],
+        q(false, Some(100))
+    ),
+    row!(
+        RespiratoryRate,
+        "respiratoryRate",
+        [("9279-1", "Respiratory rate")],
+        Some(("31001369", "呼吸数")),
+        Some("HKQuantityTypeIdentifierRespiratoryRate"),
+        VitalSigns,
+        Some("resprate"),
+        [PerMinute],
+        q(false, Some(200))
+    ),
+    row!(
+        BodyTemperature,
+        "bodyTemperature",
+        [("8310-5", "Body temperature")],
+        Some(("31001368", "体温")),
+        Some("HKQuantityTypeIdentifierBodyTemperature"),
+        VitalSigns,
+        Some("bodytemp"),
+        [Celsius, Fahrenheit],
+        q(false, Some(120))
+    ),
+    row!(
+        BodyWeight,
+        "bodyMass",
+        [("29463-7", "Body weight")],
+        Some(("31000296", "体重")),
+        Some("HKQuantityTypeIdentifierBodyMass"),
+        BodyMeasurement,
+        Some("bodyweight"),
+        [Kilogram, Gram, Pound],
+        q(false, None)
+    ),
+    row!(
+        BodyHeight,
+        "height",
+        [("8302-2", "Body height")],
+        Some(("31000298", "身長")),
+        Some("HKQuantityTypeIdentifierHeight"),
+        BodyMeasurement,
+        Some("bodyheight"),
+        [Centimeter, Inch],
+        q(false, None)
+    ),
+    row!(
+        BodyMassIndex,
+        "bodyMassIndex",
+        [("39156-5", "Body mass index (BMI) [Ratio]")],
+        Some(("31003020", "ＢＭＩ")),
+        Some("HKQuantityTypeIdentifierBodyMassIndex"),
+        BodyMeasurement,
+        Some("bmi"),
+        [KilogramPerSquareMeter],
+        q(false, None)
+    ),
+    row!(
+        BodyFatPercentage,
+        "bodyFatPercentage",
+        [("41982-0", "Percentage of body fat Measured")],
+        Some(("31001697", "体脂肪率")),
+        Some("HKQuantityTypeIdentifierBodyFatPercentage"),
+        BodyMeasurement,
+        None,
+        [Percent],
+        q(false, Some(100))
+    ),
+    row!(
+        LeanBodyMass,
+        "leanBodyMass",
+        [("91557-9", "Lean body mass")],
+        None,
+        Some("HKQuantityTypeIdentifierLeanBodyMass"),
+        BodyMeasurement,
+        None,
+        [Kilogram, Gram, Pound],
+        q(false, None)
+    ),
+    row!(
+        WaistCircumference,
+        "waistCircumference",
+        [("8280-0", "Waist Circumference at umbilicus by Tape measure")],
+        Some(("31000300", "腹囲（臍上）")),
+        Some("HKQuantityTypeIdentifierWaistCircumference"),
+        BodyMeasurement,
+        None,
+        [Centimeter, Inch],
+        q(false, None)
+    ),
     // LOINC chosen by unit at write time: 2339-0 (mass) / 15074-8 (molar); see fhir::codes.
-    row!(BloodGlucose, "bloodGlucose", [("2339-0", "Glucose [Mass/volume] in Blood"), ("15074-8", "Glucose [Moles/volume] in Blood")], None,
-        Some("HKQuantityTypeIdentifierBloodGlucose"), Laboratory, None, [MilligramPerDeciliter, MillimolePerLiter], q(false, None)),
-    row!(Vo2Max, "vo2Max", [], None,
-        Some("HKQuantityTypeIdentifierVO2Max"), VitalSigns, None, [MilliliterPerKilogramMinute], q(false, None)),
-    row!(SleepSession, "sleepEpisode", [], None,
-        Some("HKCategoryTypeIdentifierSleepAnalysis"), Sleep, None, [Minute], Shape::Sleep),
-    row!(Workout, "workout", [("73985-4", "Exercise activity")], None,
-        Some("HKWorkoutTypeIdentifier"), Activity, None, [Minute], Shape::Workout),
+    row!(
+        BloodGlucose,
+        "bloodGlucose",
+        [
+            ("2339-0", "Glucose [Mass/volume] in Blood"),
+            ("15074-8", "Glucose [Moles/volume] in Blood")
+        ],
+        None,
+        Some("HKQuantityTypeIdentifierBloodGlucose"),
+        Laboratory,
+        None,
+        [MilligramPerDeciliter, MillimolePerLiter],
+        q(false, None)
+    ),
+    row!(
+        Vo2Max,
+        "vo2Max",
+        [],
+        None,
+        Some("HKQuantityTypeIdentifierVO2Max"),
+        VitalSigns,
+        None,
+        [MilliliterPerKilogramMinute],
+        q(false, None)
+    ),
+    row!(
+        SleepSession,
+        "sleepEpisode",
+        [],
+        None,
+        Some("HKCategoryTypeIdentifierSleepAnalysis"),
+        Sleep,
+        None,
+        [Minute],
+        Shape::Sleep
+    ),
+    row!(
+        Workout,
+        "workout",
+        [("73985-4", "Exercise activity")],
+        None,
+        Some("HKWorkoutTypeIdentifier"),
+        Activity,
+        None,
+        [Minute],
+        Shape::Workout
+    ),
 ];
 
 impl Kind {
@@ -207,7 +433,10 @@ impl Kind {
 
     /// Looks a kind up by its PGHD code (`stepCount`, `bodyMass` …).
     pub fn from_pghd(code: &str) -> Option<Kind> {
-        KIND_TABLE.iter().find(|r| r.pghd == code).map(|r| r.kind.clone())
+        KIND_TABLE
+            .iter()
+            .find(|r| r.pghd == code)
+            .map(|r| r.kind.clone())
     }
 
     /// Looks a kind up by a HealthKit identifier.

@@ -115,7 +115,10 @@ impl SleepStage {
 
     /// Whether the stage counts as asleep.
     pub fn is_asleep(self) -> bool {
-        matches!(self, SleepStage::AsleepUnspecified | SleepStage::Core | SleepStage::Deep | SleepStage::Rem)
+        matches!(
+            self,
+            SleepStage::AsleepUnspecified | SleepStage::Core | SleepStage::Deep | SleepStage::Rem
+        )
     }
 }
 
@@ -224,19 +227,51 @@ pub struct Measurement {
 
 impl Measurement {
     /// Builds a measurement, checking the value against the kind: shape, unit, sign, whole-ness, maximum.
-    pub fn new(kind: Kind, effective: Effective, value: MeasurementValue) -> Result<Measurement, RecordError> {
+    pub fn new(
+        kind: Kind,
+        effective: Effective,
+        value: MeasurementValue,
+    ) -> Result<Measurement, RecordError> {
         validate(&kind, &effective, &value)?;
-        Ok(Measurement { kind, effective, value, source: None, recorded: None, identifier: None, metadata: Vec::new() })
+        Ok(Measurement {
+            kind,
+            effective,
+            value,
+            source: None,
+            recorded: None,
+            identifier: None,
+            metadata: Vec::new(),
+        })
     }
 
     /// A quantity measurement.
-    pub fn quantity(kind: Kind, effective: Effective, value: Decimal, unit: Unit) -> Result<Measurement, RecordError> {
-        Measurement::new(kind, effective, MeasurementValue::Quantity(Quantity::new(value, unit)))
+    pub fn quantity(
+        kind: Kind,
+        effective: Effective,
+        value: Decimal,
+        unit: Unit,
+    ) -> Result<Measurement, RecordError> {
+        Measurement::new(
+            kind,
+            effective,
+            MeasurementValue::Quantity(Quantity::new(value, unit)),
+        )
     }
 
     /// A blood-pressure reading.
-    pub fn blood_pressure(effective: Effective, systolic: Decimal, diastolic: Decimal) -> Result<Measurement, RecordError> {
-        Measurement::new(Kind::BloodPressure, effective, MeasurementValue::BloodPressure { systolic, diastolic })
+    pub fn blood_pressure(
+        effective: Effective,
+        systolic: Decimal,
+        diastolic: Decimal,
+    ) -> Result<Measurement, RecordError> {
+        Measurement::new(
+            Kind::BloodPressure,
+            effective,
+            MeasurementValue::BloodPressure {
+                systolic,
+                diastolic,
+            },
+        )
     }
 
     /// Sets the source.
@@ -259,7 +294,10 @@ impl Measurement {
 
     /// Adds a metadata entry.
     pub fn push_metadata(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.metadata.push(MetadataEntry { key: key.into(), value: value.into() });
+        self.metadata.push(MetadataEntry {
+            key: key.into(),
+            value: value.into(),
+        });
     }
 
     /// Replaces the metadata.
@@ -329,7 +367,11 @@ impl Measurement {
     }
 }
 
-fn validate(kind: &Kind, effective: &Effective, value: &MeasurementValue) -> Result<(), RecordError> {
+fn validate(
+    kind: &Kind,
+    effective: &Effective,
+    value: &MeasurementValue,
+) -> Result<(), RecordError> {
     let name = || kind.name().into_owned();
     let Some(info) = kind.info() else {
         // Unknown kinds: any known unit, any finite value, or text.
@@ -341,7 +383,10 @@ fn validate(kind: &Kind, effective: &Effective, value: &MeasurementValue) -> Res
     match (info.shape, value) {
         (Shape::Quantity { whole, max }, MeasurementValue::Quantity(q)) => {
             if !info.units.contains(&q.unit) {
-                return Err(RecordError::UnknownUnit { unit: q.unit.ucum().to_owned(), kind: name() });
+                return Err(RecordError::UnknownUnit {
+                    unit: q.unit.ucum().to_owned(),
+                    kind: name(),
+                });
             }
             if q.value.is_sign_negative() && !q.value.is_zero() {
                 return Err(RecordError::Negative { kind: name() });
@@ -356,7 +401,13 @@ fn validate(kind: &Kind, effective: &Effective, value: &MeasurementValue) -> Res
             }
             Ok(())
         }
-        (Shape::BloodPressure, MeasurementValue::BloodPressure { systolic, diastolic }) => {
+        (
+            Shape::BloodPressure,
+            MeasurementValue::BloodPressure {
+                systolic,
+                diastolic,
+            },
+        ) => {
             if systolic.is_sign_negative() || diastolic.is_sign_negative() {
                 return Err(RecordError::Negative { kind: name() });
             }
@@ -369,7 +420,10 @@ fn validate(kind: &Kind, effective: &Effective, value: &MeasurementValue) -> Res
             let (Some(start), Some(end)) = (effective.start(), effective.end()) else {
                 return Err(RecordError::SleepStageOutsideSession);
             };
-            let inside = session.stages().iter().all(|s| s.period.start() >= start && s.period.end() <= end);
+            let inside = session
+                .stages()
+                .iter()
+                .all(|s| s.period.start() >= start && s.period.end() <= end);
             if inside {
                 Ok(())
             } else {
@@ -378,19 +432,26 @@ fn validate(kind: &Kind, effective: &Effective, value: &MeasurementValue) -> Res
         }
         (Shape::Workout, MeasurementValue::Workout(w)) => {
             if w.activity.is_empty() {
-                return Err(RecordError::Empty { field: "workout activity" });
+                return Err(RecordError::Empty {
+                    field: "workout activity",
+                });
             }
             for q in [&w.duration, &w.energy, &w.distance].into_iter().flatten() {
                 if q.value.is_sign_negative() && !q.value.is_zero() {
                     return Err(RecordError::Negative { kind: name() });
                 }
             }
-            let unit_ok = |q: &Option<Quantity>, units: &[Unit]| q.as_ref().is_none_or(|q| units.contains(&q.unit));
+            let unit_ok = |q: &Option<Quantity>, units: &[Unit]| {
+                q.as_ref().is_none_or(|q| units.contains(&q.unit))
+            };
             if !unit_ok(&w.duration, &[Unit::Minute, Unit::Second, Unit::Hour])
                 || !unit_ok(&w.energy, &[Unit::Kilocalorie, Unit::Kilojoule])
                 || !unit_ok(&w.distance, &[Unit::Meter, Unit::Kilometer])
             {
-                return Err(RecordError::UnknownUnit { unit: "workout component".into(), kind: name() });
+                return Err(RecordError::UnknownUnit {
+                    unit: "workout component".into(),
+                    kind: name(),
+                });
             }
             Ok(())
         }
@@ -433,7 +494,10 @@ mod tests {
     #[test]
     fn rejects_end_before_start() {
         assert_eq!(
-            Effective::from_bounds(t("2025-02-28T08:00:00+09:00"), t("2025-02-28T07:00:00+09:00")),
+            Effective::from_bounds(
+                t("2025-02-28T08:00:00+09:00"),
+                t("2025-02-28T07:00:00+09:00")
+            ),
             Err(RecordError::EndBeforeStart)
         );
     }
@@ -460,9 +524,18 @@ mod tests {
     fn sleep_asleep_minutes_counts_overlaps_once() {
         let p = |a, b| Period::new(t(a), t(b)).unwrap();
         let s = SleepSession::new(vec![
-            SleepStageInterval { stage: SleepStage::InBed, period: p("2025-03-01T22:00:00+09:00", "2025-03-02T07:00:00+09:00") },
-            SleepStageInterval { stage: SleepStage::Core, period: p("2025-03-01T23:00:00+09:00", "2025-03-02T01:00:00+09:00") },
-            SleepStageInterval { stage: SleepStage::AsleepUnspecified, period: p("2025-03-02T00:00:00+09:00", "2025-03-02T02:00:00+09:00") },
+            SleepStageInterval {
+                stage: SleepStage::InBed,
+                period: p("2025-03-01T22:00:00+09:00", "2025-03-02T07:00:00+09:00"),
+            },
+            SleepStageInterval {
+                stage: SleepStage::Core,
+                period: p("2025-03-01T23:00:00+09:00", "2025-03-02T01:00:00+09:00"),
+            },
+            SleepStageInterval {
+                stage: SleepStage::AsleepUnspecified,
+                period: p("2025-03-02T00:00:00+09:00", "2025-03-02T02:00:00+09:00"),
+            },
         ])
         .unwrap();
         assert_eq!(s.asleep_minutes(), 180);

@@ -16,8 +16,8 @@ pub mod arbitrary;
 
 pub use kind::{Family, Kind, KindInfo, Shape, KIND_TABLE};
 pub use measurement::{
-    Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage, SleepStageInterval, Source,
-    SourceDevice, Workout,
+    Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage,
+    SleepStageInterval, Source, SourceDevice, Workout,
 };
 pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
 pub use time::{format_timestamp, Effective, Period, Timestamp};
@@ -43,7 +43,11 @@ pub struct Coding {
 impl Coding {
     /// A coding without a display.
     pub fn new(system: impl Into<String>, code: impl Into<String>) -> Coding {
-        Coding { system: system.into(), code: code.into(), display: None }
+        Coding {
+            system: system.into(),
+            code: code.into(),
+            display: None,
+        }
     }
 }
 

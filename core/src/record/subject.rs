@@ -59,12 +59,20 @@ pub struct PersonName {
 impl PersonName {
     /// A name from its parts, `text` = `family given`.
     pub fn from_parts(family: &str, given: &str) -> PersonName {
-        PersonName { family: Some(family.to_owned()), given: Some(given.to_owned()), text: format!("{family} {given}") }
+        PersonName {
+            family: Some(family.to_owned()),
+            given: Some(given.to_owned()),
+            text: format!("{family} {given}"),
+        }
     }
 
     /// A name known only as a whole (CDA kana names usually are): no split is guessed.
     pub fn whole(text: &str) -> PersonName {
-        PersonName { family: None, given: None, text: text.to_owned() }
+        PersonName {
+            family: None,
+            given: None,
+            text: text.to_owned(),
+        }
     }
 }
 
@@ -88,7 +96,10 @@ pub struct Address {
 impl fmt::Debug for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Address")
-            .field("postal_code", &self.postal_code.as_ref().map(|_| "<masked>"))
+            .field(
+                "postal_code",
+                &self.postal_code.as_ref().map(|_| "<masked>"),
+            )
             .field("prefecture", &self.prefecture.as_ref().map(|_| "<masked>"))
             .field("text", &self.text.as_ref().map(|_| "<masked>"))
             .finish()
@@ -110,38 +121,66 @@ pub struct InsuredId {
 
 impl InsuredId {
     /// Builds and normalises an insured-person identifier.
-    pub fn new(insurer: &str, symbol: &str, number: &str, branch: Option<&str>) -> Result<InsuredId, RecordError> {
+    pub fn new(
+        insurer: &str,
+        symbol: &str,
+        number: &str,
+        branch: Option<&str>,
+    ) -> Result<InsuredId, RecordError> {
         let insurer = super::fold_width(insurer.trim());
         if insurer.is_empty() || insurer.len() > 8 || !insurer.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(RecordError::MalformedIdentifier { what: "insurer number" });
+            return Err(RecordError::MalformedIdentifier {
+                what: "insurer number",
+            });
         }
         let insurer = format!("{insurer:0>8}");
         let symbol = normalise_card_element(symbol, "insured symbol")?;
         let number = normalise_card_element(number, "insured number")?;
         if number.is_empty() {
-            return Err(RecordError::Empty { field: "insured number" });
+            return Err(RecordError::Empty {
+                field: "insured number",
+            });
         }
         let branch = match branch.map(|b| super::fold_width(b.trim())) {
             None => None,
             Some(b) if b.is_empty() => None,
-            Some(b) if b.len() <= 2 && b.bytes().all(|c| c.is_ascii_digit()) => Some(format!("{b:0>2}")),
-            Some(_) => return Err(RecordError::MalformedIdentifier { what: "branch number" }),
+            Some(b) if b.len() <= 2 && b.bytes().all(|c| c.is_ascii_digit()) => {
+                Some(format!("{b:0>2}"))
+            }
+            Some(_) => {
+                return Err(RecordError::MalformedIdentifier {
+                    what: "branch number",
+                })
+            }
         };
-        Ok(InsuredId { insurer, symbol, number, branch })
+        Ok(InsuredId {
+            insurer,
+            symbol,
+            number,
+            branch,
+        })
     }
 
     /// Parses the JP Core form `insurer:symbol:number:branch` (trailing colon when no branch).
     pub fn parse(value: &str) -> Result<InsuredId, RecordError> {
         let parts: Vec<&str> = value.split(':').collect();
         let [insurer, symbol, number, branch] = parts.as_slice() else {
-            return Err(RecordError::MalformedIdentifier { what: "insured-person identifier" });
+            return Err(RecordError::MalformedIdentifier {
+                what: "insured-person identifier",
+            });
         };
         InsuredId::new(insurer, symbol, number, Some(branch))
     }
 
     /// The JP Core form `00012345:記号:番号:05`.
     pub fn to_jp_core(&self) -> String {
-        format!("{}:{}:{}:{}", self.insurer, self.symbol, self.number, self.branch.as_deref().unwrap_or(""))
+        format!(
+            "{}:{}:{}:{}",
+            self.insurer,
+            self.symbol,
+            self.number,
+            self.branch.as_deref().unwrap_or("")
+        )
     }
 
     /// Insurer number, 8 digits.

@@ -102,14 +102,22 @@ const TABLE: &[(Unit, &str, &str)] = &[
     (Unit::MilligramPerDeciliter, "mg/dL", "mg/dL"),
     (Unit::MillimolePerLiter, "mmol/L", "mmol/L"),
     (Unit::KilogramPerSquareMeter, "kg/m2", "kg/m2"),
-    (Unit::MilliliterPerKilogramMinute, "mL/(kg.min)", "mL/(kg·min)"),
+    (
+        Unit::MilliliterPerKilogramMinute,
+        "mL/(kg.min)",
+        "mL/(kg·min)",
+    ),
     (Unit::One, "1", "1"),
     (Unit::Liter, "L", "L"),
     (Unit::Milliliter, "mL", "mL"),
     (Unit::MeterPerSecond, "m/s", "m/s"),
     (Unit::KilometerPerHour, "km/h", "km/h"),
     (Unit::Decibel, "dB", "dB"),
-    (Unit::KilocaloriePerKilogramHour, "kcal/(kg.h)", "kcal/(kg·h)"),
+    (
+        Unit::KilocaloriePerKilogramHour,
+        "kcal/(kg.h)",
+        "kcal/(kg·h)",
+    ),
     (Unit::Count, "{count}", "count"),
 ];
 
@@ -149,7 +157,9 @@ impl Unit {
             return Some(u);
         }
         Some(match s {
-            "count/min" | "bpm" | "beats/min" | "回/分" | "拍/分" | "breaths/min" => Unit::PerMinute,
+            "count/min" | "bpm" | "beats/min" | "回/分" | "拍/分" | "breaths/min" => {
+                Unit::PerMinute
+            }
             "mmHg" | "mmhg" => Unit::MillimeterOfMercury,
             "lb" | "lbs" => Unit::Pound,
             "in" => Unit::Inch,
@@ -160,7 +170,9 @@ impl Unit {
             "mmol<180.1558800000541>/L" | "mmol/l" => Unit::MillimolePerLiter,
             "steps" | "歩" => Unit::Steps,
             "count" | "回" => Unit::Count,
-            "mL/min·kg" | "ml/kg/min" | "mL/kg/min" | "mL/(kg·min)" => Unit::MilliliterPerKilogramMinute,
+            "mL/min·kg" | "ml/kg/min" | "mL/kg/min" | "mL/(kg·min)" => {
+                Unit::MilliliterPerKilogramMinute
+            }
             "km/hr" => Unit::KilometerPerHour,
             "dBASPL" | "dB(SPL)" | "dB[SPL]" => Unit::Decibel,
             "kcal/hr·kg" | "kcal/hr/kg" => Unit::KilocaloriePerKilogramHour,
@@ -204,12 +216,25 @@ mod tests {
 
     #[test]
     fn source_spellings_map_to_ucum() {
-        assert_eq!(Unit::from_source_spelling("count/min"), Some(Unit::PerMinute));
-        assert_eq!(Unit::from_source_spelling("mmHg"), Some(Unit::MillimeterOfMercury));
+        assert_eq!(
+            Unit::from_source_spelling("count/min"),
+            Some(Unit::PerMinute)
+        );
+        assert_eq!(
+            Unit::from_source_spelling("mmHg"),
+            Some(Unit::MillimeterOfMercury)
+        );
         assert_eq!(Unit::from_source_spelling("Cal"), Some(Unit::Kilocalorie));
         assert_eq!(Unit::from_source_spelling("ｋｇ"), Some(Unit::Kilogram));
-        assert_eq!(Unit::from_source_spelling("mmol<180.1558800000541>/L"), Some(Unit::MillimolePerLiter));
-        assert_eq!(Unit::from_source_spelling("cal"), None, "small calorie must never pass as kcal");
+        assert_eq!(
+            Unit::from_source_spelling("mmol<180.1558800000541>/L"),
+            Some(Unit::MillimolePerLiter)
+        );
+        assert_eq!(
+            Unit::from_source_spelling("cal"),
+            None,
+            "small calorie must never pass as kcal"
+        );
         assert_eq!(Unit::from_source_spelling("furlong"), None);
     }
 }

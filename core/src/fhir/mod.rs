@@ -1,0 +1,18 @@
+//! MAPPING: FHIR R4 / JP Core codes, the lean resource model, and the record ↔ resource conversions used by
+//! both edges ([`crate::read`] and [`crate::write`]).
+//!
+//! The mapping follows `shared/spec/fhir-mapping.md` and `shared/spec/jp-fhir.md`; `docs/fhir-mapping.md`
+//! lists every element phrkit writes.
+
+pub mod codes;
+pub mod from_fhir;
+mod json_out;
+pub mod model;
+pub mod scan;
+pub mod to_fhir;
+
+pub use from_fhir::{Decoded, FhirDecoder, ResourcePlace};
+pub use scan::JsonLimits;
+pub use to_fhir::{
+    content_id, CodeSystemStyle, Encoder, ReferenceStyle, ResourceId, ResourceOptions,
+};

@@ -1,0 +1,192 @@
+//! EDGE IN: readers that turn an input into records, counting everything they skip.
+//!
+//! Every reader implements [`RecordReader`]: pull one record at a time, ask for the [`Report`] at any point.
+//! [`open_path`] / [`open_slice`] detect the format and return a boxed reader; [`read_path`] / [`read_slice`]
+//! collect everything into a [`Dataset`].
+
+mod detect;
+pub mod fhir_json;
+pub mod lines;
+
+use std::collections::VecDeque;
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::fhir::JsonLimits;
+use crate::record::Record;
+use crate::report::Report;
+
+pub use detect::{detect_format, Format};
+
+/// Limits that bound time and memory on hostile input (documented in `docs/robustness.md`).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Depth and string-size limits of one JSON document.
+    pub json: JsonLimits,
+    /// Maximum bytes of one NDJSON / CSV line.
+    pub max_line_bytes: usize,
+    /// Maximum bytes of one whole JSON document (a Bundle) held in memory.
+    pub max_document_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json: JsonLimits::default(),
+            max_line_bytes: 64 * 1024 * 1024,
+            max_document_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Options common to all readers.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Stop at the first invalid item (`true`) or count it as skipped and go on (`false`, the default).
+    pub strict: bool,
+    /// Input limits.
+    pub limits: Limits,
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+}
+
+impl ReadOptions {
+    /// Default options, strict.
+    pub fn strict() -> ReadOptions {
+        ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// A pull reader of records.
+pub trait RecordReader {
+    /// The next record, `None` at a clean end, or an error that ends the stream.
+    fn next_record(&mut self) -> Result<Option<Record>>;
+    /// What was read and skipped so far.
+    fn report(&self) -> &Report;
+    /// The format being read.
+    fn format(&self) -> Format;
+}
+
+/// Everything read from one input.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    /// The records, in input order.
+    pub records: Vec<Record>,
+    /// The account of the read.
+    pub report: Report,
+}
+
+impl Dataset {
+    /// Drains a reader.
+    pub fn from_reader(reader: &mut dyn RecordReader) -> Result<Dataset> {
+        let mut records = Vec::new();
+        while let Some(r) = reader.next_record()? {
+            records.push(r);
+        }
+        Ok(Dataset {
+            records,
+            report: reader.report().clone(),
+        })
+    }
+}
+
+/// A reader over records already decoded (formats read as whole documents).
+pub(crate) struct Buffered {
+    pub(crate) records: VecDeque<Record>,
+    pub(crate) report: Report,
+    pub(crate) format: Format,
+}
+
+impl RecordReader for Buffered {
+    fn next_record(&mut self) -> Result<Option<Record>> {
+        Ok(self.records.pop_front())
+    }
+    fn report(&self) -> &Report {
+        &self.report
+    }
+    fn format(&self) -> Format {
+        self.format
+    }
+}
+
+/// Opens a reader over bytes, detecting the format unless `opts.format` is set.
+pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
+    let format = match opts.format {
+        Some(f) => f,
+        None => detect_format(None, bytes)?,
+    };
+    match format {
+        Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
+        Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(bytes, opts.clone()))),
+    }
+}
+
+/// Opens a reader over a file, detecting the format from its name and first bytes.
+pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut head = vec![0u8; 4096];
+    let n = read_up_to(&mut file, &mut head)?;
+    head.truncate(n);
+    let format = match opts.format {
+        Some(f) => f,
+        None => detect_format(path.file_name().and_then(|n| n.to_str()), &head)?,
+    };
+    let file = std::fs::File::open(path)?;
+    match format {
+        Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(
+            std::io::BufReader::with_capacity(256 * 1024, file),
+            opts.clone(),
+        ))),
+        Format::FhirJson => {
+            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
+            Ok(Box::new(fhir_json::read_document(&bytes, opts)?))
+        }
+    }
+}
+
+fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Reads a whole input, refusing more than `max` bytes.
+pub fn read_bounded(r: impl std::io::Read, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    r.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::limit(
+            crate::error::Limit::DocumentBytes,
+            max,
+            crate::Location::None,
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads a whole file into a [`Dataset`].
+pub fn read_path(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Dataset> {
+    let mut r = open_path(path.as_ref(), opts)?;
+    Dataset::from_reader(r.as_mut())
+}
+
+/// Reads bytes into a [`Dataset`].
+pub fn read_slice(bytes: &[u8], opts: &ReadOptions) -> Result<Dataset> {
+    let mut r = open_slice(bytes, opts)?;
+    Dataset::from_reader(r.as_mut())
+}
+
+pub(crate) fn unknown_format(why: &str) -> Error {
+    ErrorKind::UnknownFormat(why.to_owned()).into()
+}
