@@ -18,6 +18,9 @@
 //!
 //! Errors are data ([`Error`], [`ErrorKind`], [`Location`]) and never carry personal values.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod fhir;
 pub mod read;
