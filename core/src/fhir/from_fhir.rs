@@ -206,8 +206,8 @@ pub struct FhirDecoder {
 /// The outcome of decoding one resource that did not fail.
 #[derive(Debug)]
 pub enum Decoded {
-    /// A record.
-    Record(Record),
+    /// A record (boxed: records are large, the other outcomes are empty).
+    Record(Box<Record>),
     /// Consumed without producing a record (a Device, a placeholder Patient).
     Absorbed,
     /// Skipped for the reason counted in the report.
@@ -335,7 +335,7 @@ impl FhirDecoder {
                     Ok(Decoded::Absorbed)
                 } else {
                     self.report.converted("subject");
-                    Ok(Decoded::Record(Record::Subject(subject)))
+                    Ok(Decoded::Record(Box::new(Record::Subject(subject))))
                 }
             }
             "Device" => {
@@ -525,7 +525,7 @@ impl FhirDecoder {
         }
         let type_name = meas.kind().name();
         self.report.converted(&type_name);
-        Ok(Decoded::Record(Record::Measurement(meas)))
+        Ok(Decoded::Record(Box::new(Record::Measurement(meas))))
     }
 }
 
@@ -680,12 +680,13 @@ fn quantity(q: &m::Quantity<'_>, place: &ResourcePlace, pointer: &str) -> Result
             "quantities with a comparator are not modelled",
         ));
     }
+    // A UCUM code is authoritative; the display `unit` is consulted only when no UCUM code is given
+    // (JP data such as `回/分` without system/code, fhir-mapping.md §7.4).
     let unit = match (q.system.as_deref(), q.code.as_deref()) {
         (Some(UCUM), Some(c)) => Unit::from_ucum(c),
         (_, Some(c)) => Unit::from_source_spelling(c),
-        _ => None,
-    }
-    .or_else(|| q.unit.as_deref().and_then(Unit::from_source_spelling));
+        _ => q.unit.as_deref().and_then(Unit::from_source_spelling),
+    };
     let unit = unit.ok_or_else(|| {
         invalid(
             place,

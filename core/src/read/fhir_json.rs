@@ -19,7 +19,7 @@ fn handle(
     out: &mut VecDeque<Record>,
 ) -> Result<()> {
     match result {
-        Ok(Decoded::Record(r)) => out.push_back(r),
+        Ok(Decoded::Record(r)) => out.push_back(*r),
         Ok(Decoded::Absorbed | Decoded::Skipped) => {}
         Err(e) if strict || e.is_io() => return Err(e),
         Err(e) => {

@@ -53,6 +53,24 @@ pub struct ReadOptions {
 }
 
 impl ReadOptions {
+    /// Forces a format instead of detecting it.
+    pub fn with_format(mut self, format: Format) -> ReadOptions {
+        self.format = Some(format);
+        self
+    }
+
+    /// Sets strict (stop at the first invalid item) or lenient (count and go on).
+    pub fn with_strict(mut self, strict: bool) -> ReadOptions {
+        self.strict = strict;
+        self
+    }
+
+    /// Replaces the input limits.
+    pub fn with_limits(mut self, limits: Limits) -> ReadOptions {
+        self.limits = limits;
+        self
+    }
+
     /// Default options, strict.
     pub fn strict() -> ReadOptions {
         ReadOptions {

@@ -213,7 +213,17 @@ fn normalise_card_element(raw: &str, what: &'static str) -> Result<String, Recor
         return Err(RecordError::MalformedIdentifier { what });
     }
     if half.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Ok(half);
+        // Purely alphanumeric: JP Core allows all half-width or all full-width; keep an all-full-width
+        // element as written, fold a mixed one to half-width.
+        let all_full = raw
+            .trim()
+            .chars()
+            .all(|c| matches!(c, '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ'));
+        return Ok(if all_full {
+            raw.trim().to_owned()
+        } else {
+            half
+        });
     }
     // Contains a symbol, kana or kanji: the whole element is full-width, digits included.
     Ok(half
