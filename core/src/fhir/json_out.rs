@@ -75,6 +75,23 @@ impl<'a> JsonOut<'a> {
         self.buf.extend_from_slice(value.as_bytes());
     }
 
+    /// A timestamp as a JSON string, formatted in place.
+    pub(crate) fn field_timestamp(&mut self, key: &str, t: &crate::record::Timestamp) {
+        self.key(key);
+        self.sep();
+        self.buf.push(b'"');
+        crate::record::write_timestamp(self.buf, t);
+        self.buf.push(b'"');
+    }
+
+    /// A value written through `Display` straight into the buffer (numbers), without a temporary String.
+    pub(crate) fn field_display(&mut self, key: &str, value: &dyn std::fmt::Display) {
+        use std::io::Write;
+        self.key(key);
+        self.sep();
+        let _ = write!(self.buf, "{value}");
+    }
+
     pub(crate) fn field_str(&mut self, key: &str, value: &str) {
         self.key(key);
         self.string(value);

@@ -157,14 +157,10 @@ fn assemble(
     id
 }
 
-fn decimal_json(d: &Decimal) -> String {
-    // Decimal's Display keeps the scale: 104 stays "104", 104.0 stays "104.0".
-    d.to_string()
-}
-
 fn quantity(j: &mut JsonOut<'_>, key: &str, value: &Decimal, unit: Unit) {
     j.key_object(key);
-    j.field_raw("value", &decimal_json(value));
+    // Decimal's Display keeps the scale: 104 stays "104", 104.0 stays "104.0".
+    j.field_display("value", value);
     j.field_str("unit", unit.display());
     j.field_str("system", UCUM);
     j.field_str("code", unit.ucum());
@@ -197,21 +193,32 @@ fn medis_system(family: Family, style: CodeSystemStyle) -> &'static str {
     }
 }
 
-fn profiles(kind: &Kind) -> (String, Option<String>) {
-    match kind.info() {
-        Some(info) => {
-            let jp = match info.family {
-                Family::VitalSigns => "JP_Observation_VitalSigns",
-                Family::BodyMeasurement => "JP_Observation_BodyMeasurement",
-                _ => "JP_Observation_Common",
-            };
-            (
-                format!("{JP_SD}{jp}"),
-                info.r4_profile.map(|p| format!("{R4_SD}{p}")),
-            )
+fn profiles(kind: &Kind) -> (&'static str, Option<&'static str>) {
+    const COMMON: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_Common";
+    let Some(info) = kind.info() else {
+        return (COMMON, None);
+    };
+    let jp = match info.family {
+        Family::VitalSigns => {
+            "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_VitalSigns"
         }
-        None => (format!("{JP_SD}JP_Observation_Common"), None),
-    }
+        Family::BodyMeasurement => {
+            "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_BodyMeasurement"
+        }
+        _ => COMMON,
+    };
+    let r4 = info.r4_profile.map(|p| match p {
+        "heartrate" => "http://hl7.org/fhir/StructureDefinition/heartrate",
+        "bp" => "http://hl7.org/fhir/StructureDefinition/bp",
+        "oxygensat" => "http://hl7.org/fhir/StructureDefinition/oxygensat",
+        "resprate" => "http://hl7.org/fhir/StructureDefinition/resprate",
+        "bodytemp" => "http://hl7.org/fhir/StructureDefinition/bodytemp",
+        "bodyweight" => "http://hl7.org/fhir/StructureDefinition/bodyweight",
+        "bodyheight" => "http://hl7.org/fhir/StructureDefinition/bodyheight",
+        "bmi" => "http://hl7.org/fhir/StructureDefinition/bmi",
+        _ => "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+    });
+    (jp, r4)
 }
 
 fn categories(j: &mut JsonOut<'_>, kind: &Kind) {
@@ -264,12 +271,15 @@ fn code(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
 
 fn effective(j: &mut JsonOut<'_>, e: &Effective) {
     match e {
-        Effective::Instant(t) => j.field_str("effectiveDateTime", &format_timestamp(t)),
-        Effective::Date(d) => j.field_str("effectiveDateTime", &d.format("%Y-%m-%d").to_string()),
+        Effective::Instant(t) => j.field_timestamp("effectiveDateTime", t),
+        Effective::Date(d) => j.field_display(
+            "effectiveDateTime",
+            &format_args!("\"{}\"", d.format("%Y-%m-%d")),
+        ),
         Effective::Period(p) => {
             j.key_object("effectivePeriod");
-            j.field_str("start", &format_timestamp(p.start()));
-            j.field_str("end", &format_timestamp(p.end()));
+            j.field_timestamp("start", p.start());
+            j.field_timestamp("end", p.end());
             j.end_object();
         }
     }
@@ -334,8 +344,8 @@ fn value(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
                 j.end_array();
                 j.end_object();
                 j.key_object("valuePeriod");
-                j.field_str("start", &format_timestamp(st.period.start()));
-                j.field_str("end", &format_timestamp(st.period.end()));
+                j.field_timestamp("start", st.period.start());
+                j.field_timestamp("end", st.period.end());
                 j.end_object();
                 j.end_object();
             }
@@ -393,9 +403,9 @@ impl Encoder {
             j.key_object("meta");
             j.key_array("profile");
             let (jp, r4) = profiles(m.kind());
-            j.string(&jp);
+            j.string(jp);
             if let Some(r4) = r4 {
-                j.string(&r4);
+                j.string(r4);
             }
             j.end_array();
             j.end_object();
@@ -431,7 +441,7 @@ impl Encoder {
             j.end_object();
             effective(&mut j, m.effective());
             if let Some(r) = m.recorded() {
-                j.field_str("issued", &format_timestamp(r));
+                j.field_timestamp("issued", r);
             }
             j.key_array("performer");
             j.begin_object();

@@ -20,7 +20,7 @@ pub use measurement::{
     SleepStageInterval, Source, SourceDevice, Workout,
 };
 pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
-pub use time::{format_timestamp, Effective, Period, Timestamp};
+pub use time::{format_timestamp, write_timestamp, Effective, Period, Timestamp};
 pub use unit::Unit;
 
 pub(crate) use unit::fold_width;

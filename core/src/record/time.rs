@@ -91,8 +91,93 @@ impl Effective {
     }
 }
 
-/// Formats a timestamp as FHIR `dateTime`/`instant`: seconds always, fractions only when present, and the
-/// offset as written (`Z` only for a zero offset).
+/// Formats a timestamp as FHIR `dateTime`/`instant`: seconds always, fractions only when present (3, 6 or 9
+/// digits), and the offset as written (`Z` only for a zero offset).
 pub fn format_timestamp(t: &Timestamp) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    let mut buf = Vec::with_capacity(32);
+    write_timestamp(&mut buf, t);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Appends the FHIR form of `t` to `buf` without allocating: the FHIR writer calls this for every
+/// timestamp, so it avoids chrono's general-purpose formatter.
+pub fn write_timestamp(buf: &mut Vec<u8>, t: &Timestamp) {
+    use chrono::{Datelike, Timelike};
+    let n = t.naive_local();
+    let nanos = n.nanosecond();
+    let year = n.year();
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // Outside FHIR's 4-digit years, or a leap second: let chrono spell it.
+        buf.extend_from_slice(
+            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                .as_bytes(),
+        );
+        return;
+    }
+    let two = |buf: &mut Vec<u8>, v: u32| {
+        buf.push(b'0' + (v / 10) as u8);
+        buf.push(b'0' + (v % 10) as u8);
+    };
+    let y = year as u32;
+    two(buf, y / 100);
+    two(buf, y % 100);
+    buf.push(b'-');
+    two(buf, n.month());
+    buf.push(b'-');
+    two(buf, n.day());
+    buf.push(b'T');
+    two(buf, n.hour());
+    buf.push(b':');
+    two(buf, n.minute());
+    buf.push(b':');
+    two(buf, n.second());
+    if nanos != 0 {
+        let (digits, mut v) = if nanos % 1_000_000 == 0 {
+            (3, nanos / 1_000_000)
+        } else if nanos % 1000 == 0 {
+            (6, nanos / 1000)
+        } else {
+            (9, nanos)
+        };
+        buf.push(b'.');
+        let start = buf.len();
+        buf.resize(start + digits, b'0');
+        for i in (0..digits).rev() {
+            buf[start + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    let off = t.offset().local_minus_utc();
+    if off == 0 {
+        buf.push(b'Z');
+        return;
+    }
+    buf.push(if off < 0 { b'-' } else { b'+' });
+    let off = off.unsigned_abs() / 60;
+    two(buf, off / 60);
+    buf.push(b':');
+    two(buf, off % 60);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_formatter_matches_chrono_rfc3339() {
+        for s in [
+            "2025-02-28T07:01:00+09:00",
+            "2025-02-28T07:01:00Z",
+            "1999-12-31T23:59:59.5-05:30",
+            "2025-02-28T07:01:00.123456+09:00",
+            "2025-02-28T07:01:00.000000001+00:15",
+        ] {
+            let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
+            assert_eq!(
+                format_timestamp(&t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                "{s}"
+            );
+        }
+    }
 }
