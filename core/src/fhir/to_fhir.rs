@@ -231,8 +231,36 @@ fn categories(j: &mut JsonOut<'_>, kind: &Kind) {
     };
     j.key_array("category");
     category(j, JP_CATEGORY, jp);
+    if let Some((system, code, display)) = second_category(kind) {
+        j.begin_object();
+        j.key_array("coding");
+        coding(j, system, code, Some(display));
+        j.end_array();
+        j.end_object();
+    }
     category(j, OBSERVATION_CATEGORY, hl7);
     j.end_array();
+}
+
+/// The second category slice JP_Observation_VitalSigns / _BodyMeasurement require (min 1). Codes from
+/// JP Core's `JP_ObservationVitalSignsCategory_CS` (jp-core-v1x FSH source; the CodeSystem is not shipped in
+/// the 1.1.2 packages, so validators cannot check these codes) and `JP_ObservationBodyMeasurementCategory_CS`.
+fn second_category(kind: &Kind) -> Option<(&'static str, &'static str, &'static str)> {
+    const VS: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationVitalSignsCategory_CS";
+    const BM: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCategory_CS";
+    Some(match kind {
+        Kind::HeartRate | Kind::RestingHeartRate | Kind::WalkingHeartRateAverage => (VS, "pulse-rate", "脈拍数"),
+        Kind::HeartRateVariabilitySdnn => (VS, "cardiac-function", "心機能"),
+        Kind::BloodPressure => (VS, "blood-pressure", "血圧"),
+        Kind::OxygenSaturation | Kind::RespiratoryRate | Kind::Vo2Max => (VS, "respiratory-function", "呼吸機能"),
+        Kind::BodyTemperature => (VS, "temperature", "体温"),
+        Kind::BodyWeight | Kind::LeanBodyMass => (BM, "weight", "体重"),
+        Kind::BodyHeight => (BM, "height", "身長"),
+        Kind::WaistCircumference => (BM, "abdominal-circumference", "腹囲"),
+        Kind::BodyFatPercentage => (BM, "body-fat-percentage", "体脂肪率"),
+        Kind::BodyMassIndex => (BM, "body-mass-index", "肥満度"),
+        _ => return None,
+    })
 }
 
 fn code(j: &mut JsonOut<'_>, m: &Measurement, style: CodeSystemStyle) {
