@@ -199,6 +199,10 @@ public final class Main {
             out.println("fhir-validator: codes NOT checked (code system not available offline): "
                     + String.join(", ", v.unknownCodeSystemsSeen()));
         }
+        if (!v.missingValueSetsSeen().isEmpty()) {
+            out.println("fhir-validator: bindings NOT checked (value set not loaded): "
+                    + String.join(", ", v.missingValueSetsSeen()));
+        }
         out.printf(Locale.ROOT, "fhir-validator: validated %d resources in %.1f s (%.1f resources/s)%n",
                 totals.resources, secs, secs > 0 ? totals.resources / secs : 0.0);
         out.println("fhir-validator: " + files.size() + " files, " + totals.resources + " resources, "
@@ -367,7 +371,7 @@ public final class Main {
             int line = d.ndjsonLine() + (i.line() != null && i.line() > 1 ? i.line() - 1 : 0);
             sb.append(':').append(line);
             if (i.col() != null) sb.append(':').append(i.col());
-        } else if (i.line() != null) {
+        } else if (i.line() != null && i.line() > 0) {
             sb.append(':').append(i.line());
             if (i.col() != null) sb.append(':').append(i.col());
         }

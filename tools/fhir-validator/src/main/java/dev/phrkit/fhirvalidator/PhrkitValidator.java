@@ -40,11 +40,17 @@ import java.util.regex.Pattern;
 public final class PhrkitValidator {
 
     /** Message ids of HAPI's "profile in meta.profile could not be found" messages. */
-    private static final Pattern PROFILE_UNKNOWN_TEXT =
-            Pattern.compile("Profile reference '([^']+)' has not been checked because it (?:could not be found|is unknown)");
+    private static final Pattern PROFILE_UNKNOWN_TEXT = Pattern.compile(
+            "Profile reference '([^']+)' has not been checked because it (?:could not be found|is unknown)"
+            + "|Failed to retrieve profile with url=(\\S+)");
+    private static final Pattern UNKNOWN_EXTENSION = Pattern.compile("^Unknown extension (\\S+)");
+    private static final Pattern VALUESET_NOT_FOUND = Pattern.compile("^ValueSet '([^']+)' not found");
+    /** Namespace of the extensions defined by FHIR R4 core itself (all of them ship with the validator). */
+    static final String HL7_CORE_EXTENSION_NS = "http://hl7.org/fhir/StructureDefinition/";
     private static final Pattern UNKNOWN_CS_URL =
             Pattern.compile("(?:CodeSystem is unknown and can't be validated: |A definition for CodeSystem ')([^' ]+)");
     private static final Pattern CODES_LIST = Pattern.compile("\\(codes = ([^)]*)\\)\\s*$");
+    private static final boolean DEBUG = Boolean.getBoolean("fhirvalidator.debug");
     private static final Pattern COMMENT = Pattern.compile("/\\*.*?\\*/");
 
     private final FhirContext ctx;
@@ -54,6 +60,7 @@ public final class PhrkitValidator {
     private final boolean ignoreUnknownCodeSystems;
     private final Map<String, Boolean> codeSystemKnown = new ConcurrentHashMap<>();
     private final Set<String> unknownCodeSystemsSeen = Collections.synchronizedSet(new TreeSet<>());
+    private final Set<String> missingValueSetsSeen = Collections.synchronizedSet(new TreeSet<>());
 
     /** Thrown when the given packages cannot be used together. */
     public static final class ConfigException extends Exception {
@@ -150,6 +157,13 @@ public final class PhrkitValidator {
         }
     }
 
+    /** Value sets named by bindings that are not loaded (so those bindings were not checked). */
+    public Set<String> missingValueSetsSeen() {
+        synchronized (missingValueSetsSeen) {
+            return new TreeSet<>(missingValueSetsSeen);
+        }
+    }
+
     /** True when a StructureDefinition with this canonical URL (optionally |version) is loaded. */
     public boolean isProfileLoaded(String url) {
         String u = url.contains("|") ? url.substring(0, url.indexOf('|')) : url;
@@ -179,11 +193,18 @@ public final class PhrkitValidator {
     }
 
     private List<Issue> postProcess(List<Issue> raw) {
-        // Deduplicate: HAPI sometimes reports the same thing twice (e.g. per profile).
+        // Deduplicate: HAPI sometimes reports one thing twice (e.g. once per profile, or an unknown
+        // profile both at meta.profile and, without a location, for the resource).
         Map<String, Issue> out = new LinkedHashMap<>();
         for (Issue i : raw) {
             Issue p = rewrite(i);
-            out.putIfAbsent(p.severity() + "|" + p.location() + "|" + p.message(), p);
+            String key = p.messageId() != null && p.messageId().startsWith("phrkit-profile")
+                    ? p.messageId() + "|" + p.message()
+                    : p.severity() + "|" + p.location() + "|" + p.message();
+            Issue prev = out.get(key);
+            if (prev == null || (prev.line() == null || prev.line() <= 0) && p.line() != null && p.line() > 0) {
+                out.put(key, p);
+            }
         }
         return new ArrayList<>(out.values());
     }
@@ -193,8 +214,8 @@ public final class PhrkitValidator {
         // 1. meta.profile not loaded -> WARNING, unless it is under a loaded package's canonical base
         //    (then it is a wrong profile URL: ERROR).
         Matcher pm = PROFILE_UNKNOWN_TEXT.matcher(msg);
-        if (pm.find() || (i.messageId() != null && i.messageId().startsWith("Validation_VAL_Profile_Unknown"))) {
-            String url = pm.find(0) ? pm.group(1) : "?";
+        if (pm.find()) {
+            String url = pm.group(1) != null ? pm.group(1) : pm.group(2);
             for (FhirPackage p : packages) {
                 String base = p.canonical();
                 if (base != null && url.startsWith(base + "/")) {
@@ -204,6 +225,22 @@ public final class PhrkitValidator {
             }
             return i.withMessage(Issue.Severity.WARNING, "profile not loaded, checked against base R4 only: " + url,
                     "phrkit-profile-not-loaded");
+        }
+        // 1b. An extension whose definition is not loaded: INFORMATION (HAPI's choice with
+        //     anyExtensionsAllowed) for other domains, ERROR in FHIR core's own namespace, where every
+        //     R4 extension is known, so an unknown one is a misspelt URL.
+        Matcher em = UNKNOWN_EXTENSION.matcher(msg);
+        if (em.find() && em.group(1).startsWith(HL7_CORE_EXTENSION_NS)) {
+            return i.withMessage(Issue.Severity.ERROR, "unknown extension " + em.group(1)
+                    + ": not an extension of FHIR R4 core nor of a loaded package (misspelt URL?)",
+                    "phrkit-unknown-core-extension");
+        }
+        // 1c. A binding to a value set that is not loaded (e.g. JP Core 1.1.2 binds to value sets it
+        //     does not ship): the resource cannot be judged, so INFORMATION; listed in the summary.
+        Matcher vm = VALUESET_NOT_FOUND.matcher(msg);
+        if (vm.find() && i.severity() != Issue.Severity.ERROR) {
+            missingValueSetsSeen.add(vm.group(1));
+            return i.withMessage(Issue.Severity.INFORMATION, msg + " [binding not checked]", i.messageId());
         }
         // 2. A code from a code system that is not available offline.
         Matcher cm = UNKNOWN_CS_URL.matcher(msg);
@@ -221,6 +258,9 @@ public final class PhrkitValidator {
                 return i.withMessage(Issue.Severity.INFORMATION,
                         msg + " [not judged: code system not available offline]", i.messageId());
             }
+        }
+        if (DEBUG) {
+            return i.withMessage(i.severity(), i.message() + " [" + i.messageId() + "]", i.messageId());
         }
         return i;
     }
