@@ -36,9 +36,13 @@ public final class Main {
             "                                ...) as information instead of warnings",
             "  --threads N                   validate N resources at once (default: number of cores)",
             "  --show-info                   also print INFORMATION messages",
+            "  --show-all                    print every 'CodeSystem is unknown' warning (default: the first "
+                    + Main.UNKNOWN_CS_PRINT_LIMIT + " per code system; all are counted)",
             "  -h, --help                    this text",
             "exit status: 0 no errors, 1 errors found, 2 usage or I/O problem");
 
+    static final int UNKNOWN_CS_PRINT_LIMIT = 3;
+    private static final Pattern UNKNOWN_CS = Pattern.compile("^CodeSystem is unknown and can't be validated: (\\S+)");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern ENTRY_LOC = Pattern.compile("^Bundle\\.entry\\[(\\d+)]");
 
@@ -58,7 +62,8 @@ public final class Main {
     }
 
     /** Options after parsing. */
-    record Options(List<Path> packages, boolean ignoreUnknownCs, int threads, boolean showInfo, List<Path> inputs) {}
+    record Options(List<Path> packages, boolean ignoreUnknownCs, int threads, boolean showInfo, boolean showAll,
+                   List<Path> inputs) {}
 
     static final class UsageException extends Exception {
         UsageException(String m) { super(m); }
@@ -69,6 +74,7 @@ public final class Main {
         List<Path> inputs = new ArrayList<>();
         boolean ignore = false;
         boolean showInfo = false;
+        boolean showAll = false;
         int threads = Runtime.getRuntime().availableProcessors();
         boolean optsDone = false;
         for (int i = 0; i < args.length; i++) {
@@ -85,6 +91,7 @@ public final class Main {
                 }
                 case "--ignore-unknown-codesystems" -> ignore = true;
                 case "--show-info" -> showInfo = true;
+                case "--show-all" -> showAll = true;
                 case "--threads" -> {
                     if (++i >= args.length) throw new UsageException("--threads needs a number");
                     try {
@@ -107,7 +114,7 @@ public final class Main {
         if (inputs.isEmpty()) {
             throw new UsageException("no FILE_OR_DIR given");
         }
-        return new Options(packages, ignore, threads, showInfo, inputs);
+        return new Options(packages, ignore, threads, showInfo, showAll, inputs);
     }
 
     int run(String[] args) {
@@ -199,6 +206,11 @@ public final class Main {
             out.println("fhir-validator: codes NOT checked (code system not available offline): "
                     + String.join(", ", v.unknownCodeSystemsSeen()));
         }
+        if (totals.unknownCsSuppressed > 0) {
+            out.println("fhir-validator: " + totals.unknownCsSuppressed + " more 'CodeSystem is unknown' warnings counted"
+                    + " but not printed (first " + UNKNOWN_CS_PRINT_LIMIT + " per code system shown; --show-all prints all,"
+                    + " --ignore-unknown-codesystems makes them information)");
+        }
         if (!v.missingValueSetsSeen().isEmpty()) {
             out.println("fhir-validator: bindings NOT checked (value set not loaded): "
                     + String.join(", ", v.missingValueSetsSeen()));
@@ -223,6 +235,8 @@ public final class Main {
         int errors;
         int warnings;
         int ioProblems;
+        final Map<String, Integer> unknownCsPrinted = new java.util.HashMap<>();
+        int unknownCsSuppressed;
     }
 
     /** One piece of JSON text to validate: a whole .json file or one NDJSON line. */
@@ -358,6 +372,14 @@ public final class Main {
             for (Issue i : u.issues()) {
                 if (i.severity() == Issue.Severity.INFORMATION && !o.showInfo()) {
                     continue;
+                }
+                Matcher cs = UNKNOWN_CS.matcher(i.message());
+                if (!o.showAll() && i.severity() == Issue.Severity.WARNING && cs.find()) {
+                    int n = totals.unknownCsPrinted.merge(cs.group(1), 1, Integer::sum);
+                    if (n > UNKNOWN_CS_PRINT_LIMIT) {
+                        totals.unknownCsSuppressed++;
+                        continue;
+                    }
                 }
                 out.println("  " + i.severity() + " " + position(d, i) + " " + (i.location().isEmpty() ? "" : i.location() + ": ")
                         + i.message());
