@@ -28,9 +28,17 @@ fn render() -> String {
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
             r.pghd,
-            if loinc.is_empty() { "—".to_owned() } else { loinc.join(", ") },
-            r.medis.map(|(c, d)| format!("{c} {d}")).unwrap_or_else(|| "—".into()),
-            r.healthkit.map(|h| format!("`{}`", h.trim_start_matches("HKQuantityTypeIdentifier"))).unwrap_or_default(),
+            if loinc.is_empty() {
+                "—".to_owned()
+            } else {
+                loinc.join(", ")
+            },
+            r.medis
+                .map(|(c, d)| format!("{c} {d}"))
+                .unwrap_or_else(|| "—".into()),
+            r.healthkit
+                .map(|h| format!("`{}`", h.trim_start_matches("HKQuantityTypeIdentifier")))
+                .unwrap_or_default(),
             profile,
             r.r4_profile.unwrap_or("—"),
             units.join(" "),
@@ -44,12 +52,21 @@ fn render() -> String {
 fn fhir_mapping_doc_matches_the_kind_table() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/fhir-mapping.md");
     let doc = std::fs::read_to_string(path).unwrap();
-    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else { panic!("markers missing in {path}") };
+    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else {
+        panic!("markers missing in {path}")
+    };
     let current = &doc[b + BEGIN.len()..e];
     let fresh = format!("\n{}", render());
     if std::env::var_os("PHRKIT_BLESS").is_some() {
-        std::fs::write(path, format!("{}{}{}{}", &doc[..b], BEGIN, fresh, &doc[e..])).unwrap();
+        std::fs::write(
+            path,
+            format!("{}{}{}{}", &doc[..b], BEGIN, fresh, &doc[e..]),
+        )
+        .unwrap();
         return;
     }
-    assert_eq!(current, fresh, "docs/fhir-mapping.md is stale: PHRKIT_BLESS=1 cargo test -p phrkit --test docs_sync");
+    assert_eq!(
+        current, fresh,
+        "docs/fhir-mapping.md is stale: PHRKIT_BLESS=1 cargo test -p phrkit --test docs_sync"
+    );
 }

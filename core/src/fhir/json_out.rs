@@ -69,12 +69,6 @@ impl<'a> JsonOut<'a> {
         write_escaped(self.buf, value);
     }
 
-    /// A number or literal already in JSON syntax.
-    pub(crate) fn raw(&mut self, value: &str) {
-        self.sep();
-        self.buf.extend_from_slice(value.as_bytes());
-    }
-
     /// A timestamp as a JSON string, formatted in place.
     pub(crate) fn field_timestamp(&mut self, key: &str, t: &crate::record::Timestamp) {
         self.key(key);
@@ -95,11 +89,6 @@ impl<'a> JsonOut<'a> {
     pub(crate) fn field_str(&mut self, key: &str, value: &str) {
         self.key(key);
         self.string(value);
-    }
-
-    pub(crate) fn field_raw(&mut self, key: &str, value: &str) {
-        self.key(key);
-        self.raw(value);
     }
 
     pub(crate) fn key_object(&mut self, key: &str) {
@@ -155,16 +144,16 @@ mod tests {
         j.begin_object();
         j.field_str("a", "x\"y\n\u{1}");
         j.key_array("b");
-        j.raw("1");
+        j.string("1");
         j.begin_object();
-        j.field_raw("c", "2.50");
+        j.field_display("c", &"2.50");
         j.end_object();
         j.end_array();
         j.key_object("d");
         j.end_object();
         j.end_object();
         let s = String::from_utf8(buf).unwrap();
-        assert_eq!(s, r#"{"a":"x\"y\n\u0001","b":[1,{"c":2.50}],"d":{}}"#);
+        assert_eq!(s, r#"{"a":"x\"y\n\u0001","b":["1",{"c":2.50}],"d":{}}"#);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["a"], "x\"y\n\u{1}");
     }

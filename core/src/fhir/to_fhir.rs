@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::codes::*;
 use super::json_out::JsonOut;
 use crate::record::{
-    format_timestamp, Effective, Family, Kind, Measurement, MeasurementValue, PersonName, Quantity,
-    Shape, Source, Subject, Unit,
+    Effective, Family, Kind, Measurement, MeasurementValue, PersonName, Quantity, Shape, Source,
+    Subject, Unit,
 };
 
 /// Which form of JP Core code-system URIs to emit.
@@ -247,12 +247,17 @@ fn categories(j: &mut JsonOut<'_>, kind: &Kind) {
 /// the 1.1.2 packages, so validators cannot check these codes) and `JP_ObservationBodyMeasurementCategory_CS`.
 fn second_category(kind: &Kind) -> Option<(&'static str, &'static str, &'static str)> {
     const VS: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationVitalSignsCategory_CS";
-    const BM: &str = "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCategory_CS";
+    const BM: &str =
+        "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCategory_CS";
     Some(match kind {
-        Kind::HeartRate | Kind::RestingHeartRate | Kind::WalkingHeartRateAverage => (VS, "pulse-rate", "脈拍数"),
+        Kind::HeartRate | Kind::RestingHeartRate | Kind::WalkingHeartRateAverage => {
+            (VS, "pulse-rate", "脈拍数")
+        }
         Kind::HeartRateVariabilitySdnn => (VS, "cardiac-function", "心機能"),
         Kind::BloodPressure => (VS, "blood-pressure", "血圧"),
-        Kind::OxygenSaturation | Kind::RespiratoryRate | Kind::Vo2Max => (VS, "respiratory-function", "呼吸機能"),
+        Kind::OxygenSaturation | Kind::RespiratoryRate | Kind::Vo2Max => {
+            (VS, "respiratory-function", "呼吸機能")
+        }
         Kind::BodyTemperature => (VS, "temperature", "体温"),
         Kind::BodyWeight | Kind::LeanBodyMass => (BM, "weight", "体重"),
         Kind::BodyHeight => (BM, "height", "身長"),
