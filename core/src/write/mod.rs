@@ -146,6 +146,16 @@ impl<W: Write> FhirWriter<W> {
     pub fn write(&mut self, record: &Record) -> Result<()> {
         match record {
             Record::Subject(s) => self.write_subject(s),
+            Record::Checkup(_) => {
+                // Step 5 replaces this with the eCheckup mapping.
+                self.report.items_read += 1;
+                self.report.skip(
+                    "checkup-not-yet-in-fhir",
+                    crate::Location::None,
+                    "checkup reports are not yet written as FHIR",
+                );
+                Ok(())
+            }
             Record::Measurement(m) => {
                 if self.patient_ref.is_none() {
                     // Observations need a subject (JP Core: 1..1): an anonymous placeholder Patient.
