@@ -135,3 +135,145 @@ fn detects_and_reads_the_handwritten_document() {
     assert_eq!(hr.section, "01990");
     assert!(hr.group.is_none());
 }
+
+use phrkit::read::kenshin_cda::{ArchiveLimits, KenshinArchiveReader};
+use phrkit::read::RecordReader;
+use phrkit::write::kenshin_cda::{document_to_vec, write_archive, ArchiveSpec};
+
+fn spec() -> ArchiveSpec {
+    ArchiveSpec::checkup(
+        "0123456789",
+        "263129",
+        NaiveDate::from_ymd_opt(2026, 7, 30).unwrap(),
+    )
+}
+
+#[test]
+fn cda_round_trip_is_lossless_at_record_level() {
+    let first = read_one(SAMPLE);
+    let xml = document_to_vec(&first).unwrap();
+    let text = String::from_utf8(xml.clone()).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    // Strict writer: codeSystem always written, insurer zero-padded in the ticket root.
+    assert!(text.contains(r#"<code code="9N006000000000001" codeSystem="1.2.392.200119.6.1005"/>"#));
+    assert!(text.contains(r#"root="1.2.392.200119.6.209.100263129" extension="12345678901""#));
+    assert!(text.contains(r#"<observation classCode="OBS" moodCode="EVN" negationInd="true"><code code="3D046000001906202" codeSystem="1.2.392.200119.6.1005"/></observation>"#));
+    assert!(text.contains(r#"<value xsi:type="PQ" value="999" unit="mg/dL"/><value xsi:type="CD" code="H" codeSystem="2.16.840.1.113883.5.83" displayName="以上"/>"#));
+    assert!(text.contains(r#"<value xsi:type="PQ" nullFlavor="NI"/>"#));
+    assert!(text.contains(r#"<value xsi:type="PQ" value="65.0" unit="kg"/>"#));
+    assert_eq!(text.matches(r#"<code nullFlavor="NA"/>"#).count(), 2);
+    let second = read_one(&xml);
+    assert_eq!(first, second);
+    // And the writer is deterministic.
+    assert_eq!(document_to_vec(&second).unwrap(), xml);
+}
+
+#[test]
+fn archive_names_index_and_round_trip() {
+    let one = read_one(SAMPLE);
+    let mut two = one.clone();
+    two.subject.birth_date = NaiveDate::from_ymd_opt(1980, 1, 2);
+    let s = spec();
+    assert_eq!(s.root_name().unwrap(), "0123456789_00263129_202607300_1");
+    assert_eq!(
+        s.data_file_name(1).unwrap(),
+        "h01234567892026073001000001.xml"
+    );
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let summary = write_archive(&[one.clone(), two.clone()], &s, &mut buf).unwrap();
+    assert_eq!(summary.zip_name, "0123456789_00263129_202607300_1.zip");
+    assert_eq!(
+        summary.entries,
+        vec![
+            "0123456789_00263129_202607300_1/ix08_V08.xml",
+            "0123456789_00263129_202607300_1/DATA/h01234567892026073001000001.xml",
+            "0123456789_00263129_202607300_1/DATA/h01234567892026073001000002.xml",
+        ]
+    );
+    let bytes = buf.into_inner();
+    assert_eq!(
+        phrkit::read::detect_format(Some(&summary.zip_name), &bytes).unwrap(),
+        Format::KenshinArchive
+    );
+    let mut reader =
+        KenshinArchiveReader::new(std::io::Cursor::new(&bytes), ReadOptions::strict()).unwrap();
+    let idx = reader.index().unwrap().clone();
+    assert_eq!(idx.total_record_count, Some(2));
+    assert_eq!(idx.interaction_type, "6");
+    assert_eq!(idx.service_event_type, "1");
+    assert_eq!(idx.sender.as_ref().unwrap().extension, "0123456789");
+    assert_eq!(idx.receiver.as_ref().unwrap().extension, "00263129");
+    assert_eq!(
+        reader.root_folder(),
+        Some("0123456789_00263129_202607300_1")
+    );
+    let mut got = Vec::new();
+    while let Some(r) = reader.next_record().unwrap() {
+        match r {
+            Record::Checkup(c) => got.push(*c),
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(got, vec![one, two]);
+    let rep = reader.report();
+    assert_eq!((rep.items_read, rep.converted), (2, 2));
+    assert!(rep.is_balanced());
+    assert!(rep.issues.iter().all(|i| i.code != "record-count-mismatch"));
+    // Also through the generic entry point.
+    let ds = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+    assert_eq!(ds.records.len(), 2);
+}
+
+/// Builds a ZIP from (name, bytes) pairs, stored or deflated.
+fn zip_of(entries: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (n, b) in entries {
+        w.start_file(*n, opts).unwrap();
+        w.write_all(b).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+const INDEX_2007_COUNT_3: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<index xmlns="http://tokuteikenshin.jp/checkup/2007">
+  <interactionType code="6"/><creationTime value="20260730"/>
+  <sender><id root="1.2.392.200119.6.102" extension="0123456789"/></sender>
+  <receiver><id root="1.2.392.200119.6.101" extension="263129"/></receiver>
+  <serviceEventType code="1"/><totalRecordCount value="3"/>
+</index>"#;
+
+#[test]
+fn archive_tolerates_legacy_index_bom_and_reports_count_mismatch() {
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(SAMPLE);
+    let bytes = zip_of(
+        &[
+            ("R/ix08.xml", INDEX_2007_COUNT_3.as_bytes()),
+            ("R/DATA/h01234567892026073001000001.xml", &bom),
+            ("R/DATA/g01234567892026073002000002.xml", SAMPLE),
+            ("R/CLAIMS/c01234567892026073001000001.xml", b"<x/>"),
+        ],
+        true,
+    );
+    let ds = read_slice(&bytes, &ReadOptions::default()).unwrap();
+    assert_eq!(ds.records.len(), 1);
+    let rep = &ds.report;
+    assert_eq!(rep.items_read, 2);
+    assert_eq!(rep.skipped.get("guidance-not-modelled"), Some(&1));
+    assert!(rep.is_balanced());
+    let codes: Vec<&str> = rep.issues.iter().map(|i| i.code.as_str()).collect();
+    assert!(codes.contains(&"record-count-mismatch"), "{codes:?}");
+    assert!(codes.contains(&"legacy-index-name"), "{codes:?}");
+    assert_eq!(
+        rep.ignored_elements
+            .get("CLAIMS/ (settlement data, not modelled)"),
+        Some(&1)
+    );
+}

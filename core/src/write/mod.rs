@@ -4,6 +4,8 @@
 //! input. Output is deterministic: the same records give byte-identical bytes (content-derived ids, fixed
 //! key order, sources written once in first-seen order).
 
+pub mod kenshin_cda;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use crate::report::{Report, Severity};
 use crate::terminology::{self, ItemClass};
 
 pub(crate) const OID_INSURER: &str = "1.2.392.200119.6.101";
-pub(crate) const OID_PROVIDER: &str = "1.2.392.200119.6.102";
+
 pub(crate) const OID_SYMBOL: &str = "1.2.392.200119.6.204";
 pub(crate) const OID_NUMBER: &str = "1.2.392.200119.6.205";
 pub(crate) const OID_BRANCH: &str = "1.2.392.200119.6.211";
