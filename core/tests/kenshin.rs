@@ -277,3 +277,236 @@ fn archive_tolerates_legacy_index_bom_and_reports_count_mismatch() {
         Some(&1)
     );
 }
+
+fn kind_of(e: &phrkit::Error) -> &phrkit::ErrorKind {
+    e.kind()
+}
+
+#[test]
+fn billion_laughs_is_refused_with_location() {
+    let bomb = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<ClinicalDocument xmlns="urn:hl7-org:v3">&lol2;</ClinicalDocument>"#;
+    let e = read_slice(bomb, &ReadOptions::default()).unwrap_err();
+    match kind_of(&e) {
+        phrkit::ErrorKind::Format {
+            location: phrkit::Location::XmlPath { line, .. },
+            reason,
+            ..
+        } => {
+            assert_eq!(*line, Some(2));
+            assert!(reason.contains("entity"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // An external entity (XXE) is refused the same way.
+    let xxe = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><ClinicalDocument>&x;</ClinicalDocument>"#;
+    assert!(matches!(
+        kind_of(&read_slice(xxe, &ReadOptions::default()).unwrap_err()),
+        phrkit::ErrorKind::Format { .. }
+    ));
+}
+
+#[test]
+fn invalid_utf8_and_bad_values_have_xml_locations() {
+    let mut bad = SAMPLE.to_vec();
+    let at = bad.windows(6).position(|w| w == "ケン".as_bytes()).unwrap();
+    bad[at] = 0xFF;
+    let e = read_slice(&bad, &ReadOptions::default()).unwrap_err();
+    match kind_of(&e) {
+        phrkit::ErrorKind::Format {
+            location: phrkit::Location::XmlPath { path, line },
+            ..
+        } => {
+            assert!(path.ends_with("/patient/name"), "{path}");
+            assert_eq!(*line, Some(17));
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = String::from_utf8(SAMPLE.to_vec()).unwrap();
+    let bad = text.replace(r#"value="170.5""#, r#"value="17O.5""#);
+    let e = read_slice(bad.as_bytes(), &ReadOptions::default()).unwrap_err();
+    match kind_of(&e) {
+        phrkit::ErrorKind::Format {
+            location: phrkit::Location::XmlPath { path, line },
+            reason,
+            ..
+        } => {
+            assert_eq!(
+                path,
+                "/ClinicalDocument/component/structuredBody/component[1]/section/entry[1]/observation/value[1]"
+            );
+            assert_eq!(*line, Some(76));
+            assert!(!reason.contains("17O"), "no input values in messages");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn empty_and_wrong_formats_are_typed() {
+    assert!(matches!(
+        kind_of(&read_slice(b"", &ReadOptions::default()).unwrap_err()),
+        phrkit::ErrorKind::UnknownFormat(_)
+    ));
+    assert!(matches!(
+        kind_of(&read_slice(b"<html><body/></html>", &ReadOptions::default()).unwrap_err()),
+        phrkit::ErrorKind::UnknownFormat(_)
+    ));
+    let mut forced = ReadOptions::default();
+    forced.format = Some(Format::KenshinCdaXml);
+    let e = read_slice(b"<index/>", &forced).unwrap_err();
+    assert!(
+        matches!(kind_of(&e), phrkit::ErrorKind::Format { .. }),
+        "{e}"
+    );
+    forced.format = Some(Format::KenshinArchive);
+    let e = read_slice(b"{\"resourceType\":\"Patient\"}", &forced).unwrap_err();
+    assert!(
+        matches!(kind_of(&e), phrkit::ErrorKind::Format { .. }),
+        "{e}"
+    );
+    // A ZIP that is not a checkup archive is not guessed.
+    let other_zip = zip_of(&[("a/b.txt", b"hello")], false);
+    assert!(matches!(
+        kind_of(&read_slice(&other_zip, &ReadOptions::default()).unwrap_err()),
+        phrkit::ErrorKind::UnknownFormat(_)
+    ));
+}
+
+#[test]
+fn truncated_zip_is_a_format_error() {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    write_archive(&[read_one(SAMPLE)], &spec(), &mut buf).unwrap();
+    let bytes = buf.into_inner();
+    let cut = &bytes[..bytes.len() / 2];
+    let e = read_slice(cut, &ReadOptions::default()).unwrap_err();
+    assert!(
+        matches!(kind_of(&e), phrkit::ErrorKind::Format { .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn parent_paths_and_absolute_paths_are_refused() {
+    for name in [
+        "R/../../etc/ix08_V08.xml",
+        "/R/ix08_V08.xml",
+        "R\\..\\DATA\\h.xml",
+    ] {
+        let bytes = zip_of(&[(name, INDEX_2007_COUNT_3.as_bytes())], false);
+        let e = KenshinArchiveReader::new(std::io::Cursor::new(&bytes), ReadOptions::default())
+            .err()
+            .unwrap();
+        match kind_of(&e) {
+            phrkit::ErrorKind::Format {
+                location: phrkit::Location::ZipEntry { entry, .. },
+                reason,
+                ..
+            } => {
+                assert!(entry.contains("..") || entry.starts_with('/'), "{entry}");
+                assert!(reason.contains("refused"), "{reason}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn zip_bomb_and_entry_caps_are_limit_errors() {
+    let zeros = vec![b'0'; 4 * 1024 * 1024];
+    let bytes = zip_of(
+        &[
+            ("R/ix08_V08.xml", INDEX_2007_COUNT_3.as_bytes()),
+            ("R/DATA/h01234567892026073001000001.xml", &zeros),
+        ],
+        true,
+    );
+    let e = KenshinArchiveReader::new(std::io::Cursor::new(&bytes), ReadOptions::default())
+        .err()
+        .unwrap();
+    match kind_of(&e) {
+        phrkit::ErrorKind::LimitExceeded {
+            limit: phrkit::Limit::CompressionRatio,
+            max: 200,
+            location: phrkit::Location::ZipEntry { entry, .. },
+        } => assert_eq!(entry, "R/DATA/h01234567892026073001000001.xml"),
+        other => panic!("{other:?}"),
+    }
+    let small = zip_of(
+        &[
+            ("R/a.xml", b"<a/>"),
+            ("R/b.xml", b"<a/>"),
+            ("R/c.xml", b"<a/>"),
+        ],
+        false,
+    );
+    let e = KenshinArchiveReader::with_limits(
+        std::io::Cursor::new(&small),
+        ReadOptions::default(),
+        ArchiveLimits::new(2, 1 << 20, 1 << 20, 100),
+        Vec::new(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(
+        kind_of(&e),
+        phrkit::ErrorKind::LimitExceeded {
+            limit: phrkit::Limit::ArchiveEntries,
+            max: 2,
+            ..
+        }
+    ));
+    let e = KenshinArchiveReader::with_limits(
+        std::io::Cursor::new(&small),
+        ReadOptions::default(),
+        ArchiveLimits::new(10, 8, 1 << 20, 100),
+        Vec::new(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(
+        kind_of(&e),
+        phrkit::ErrorKind::LimitExceeded {
+            limit: phrkit::Limit::ArchiveBytes,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn lenient_archive_skips_a_broken_person_file_with_its_entry() {
+    let bytes = zip_of(
+        &[
+            ("R/ix08_V08.xml", INDEX_2007_COUNT_3.as_bytes()),
+            ("R/DATA/h01234567892026073001000001.xml", SAMPLE),
+            (
+                "R/DATA/h01234567892026073001000002.xml",
+                b"<ClinicalDocument><code",
+            ),
+            ("R/DATA/h01234567892026073001000003.xml", SAMPLE),
+        ],
+        true,
+    );
+    let ds = read_slice(&bytes, &ReadOptions::default()).unwrap();
+    assert_eq!(ds.records.len(), 2);
+    assert_eq!(ds.report.items_read, 3);
+    assert_eq!(ds.report.skipped.get("invalid-document"), Some(&1));
+    assert!(ds.report.is_balanced());
+    let issue = ds
+        .report
+        .issues
+        .iter()
+        .find(|i| i.code == "invalid-document")
+        .unwrap();
+    assert!(matches!(
+        &issue.location,
+        phrkit::Location::ZipEntry { entry, inner } if entry.ends_with("000002.xml") && matches!(**inner, phrkit::Location::XmlPath { .. })
+    ));
+    // Strict mode stops there.
+    let e = read_slice(&bytes, &ReadOptions::strict()).unwrap_err();
+    assert!(matches!(
+        e.location(),
+        Some(phrkit::Location::ZipEntry { .. })
+    ));
+}
