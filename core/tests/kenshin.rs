@@ -510,3 +510,109 @@ fn lenient_archive_skips_a_broken_person_file_with_its_entry() {
         Some(phrkit::Location::ZipEntry { .. })
     ));
 }
+
+use phrkit::write::{to_vec, OutputFormat, WriteOptions};
+
+fn fhir_bundle(reports: &[CheckupReport]) -> serde_json::Value {
+    let records: Vec<Record> = reports.iter().cloned().map(Record::from).collect();
+    let bytes = to_vec(&records, WriteOptions::new(OutputFormat::BundleCollection)).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn obs_by_code<'a>(bundle: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Observation" && r["code"]["coding"][0]["code"] == code)
+        .unwrap_or_else(|| panic!("no observation {code}"))
+}
+
+#[test]
+fn writes_echeckup_resources() {
+    let r = read_one(SAMPLE);
+    let b = fhir_bundle(&[r]);
+    let entries = b["entry"].as_array().unwrap();
+    let types: Vec<&str> = entries
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types[0], "Composition");
+    assert_eq!(
+        types.iter().filter(|t| **t == "Observation").count(),
+        18 + 2
+    );
+    assert_eq!(types.iter().filter(|t| **t == "Patient").count(), 1);
+    assert_eq!(types.iter().filter(|t| **t == "Encounter").count(), 1);
+    assert_eq!(types.iter().filter(|t| **t == "Coverage").count(), 1);
+    // exec-org, doc-org, admin-org, insurer.
+    assert_eq!(types.iter().filter(|t| **t == "Organization").count(), 4);
+    let comp = &entries[0]["resource"];
+    assert_eq!(comp["category"][0]["coding"][0]["code"], "10");
+    assert_eq!(comp["event"][0]["code"][0]["coding"][0]["code"], "010");
+    assert_eq!(comp["event"][0]["period"]["start"], "2026-04-15");
+    let sections: Vec<&str> = comp["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, vec!["01011", "01012", "01990"]);
+    let tg = obs_by_code(&b, "3F015000002327101");
+    assert_eq!(
+        tg["code"]["coding"][0]["system"],
+        "urn:oid:1.2.392.200119.6.1005"
+    );
+    assert_eq!(
+        tg["meta"]["profile"][0],
+        "http://jpfhir.jp/fhir/eCheckup/StructureDefinition/JP_Observation_eCheckupGeneral"
+    );
+    assert_eq!(tg["status"], "final");
+    assert_eq!(tg["effectiveDateTime"], "2026-04-15");
+    assert_eq!(tg["valueQuantity"]["unit"], "mg/dl");
+    assert_eq!(tg["valueQuantity"]["code"], "mg/dL");
+    assert_eq!(
+        tg["method"]["coding"][0]["system"],
+        "urn:oid:1.2.392.200119.6.1007"
+    );
+    assert_eq!(tg["referenceRange"][0]["high"]["value"], 149);
+    let hr = obs_by_code(&b, "9N121000000000001");
+    assert_eq!(hr["valueQuantity"]["code"], "/min");
+    assert_eq!(hr["valueQuantity"]["unit"], "拍／分");
+    let w = obs_by_code(&b, "9N006000000000001");
+    assert_eq!(w["valueQuantity"]["value"].to_string(), "65.0");
+    let hba1c = obs_by_code(&b, "3D046000001906202");
+    assert_eq!(hba1c["status"], "cancelled");
+    assert_eq!(
+        hba1c["dataAbsentReason"]["coding"][0]["code"],
+        "not-performed"
+    );
+    assert!(hba1c.get("valueQuantity").is_none());
+    let hdl = obs_by_code(&b, "3F070000002327101");
+    assert_eq!(hdl["dataAbsentReason"]["coding"][0]["code"], "error");
+    let glu = obs_by_code(&b, "3D010000001926101");
+    assert_eq!(glu["valueQuantity"]["comparator"], ">=");
+    assert_eq!(glu["interpretation"][0]["coding"][0]["code"], "HX");
+    let urine = obs_by_code(&b, "1A020000000191111");
+    let c = &urine["valueCodeableConcept"]["coding"][0];
+    assert_eq!(c["system"], "urn:oid:1.2.392.200119.6.2102");
+    assert_eq!(c["extension"][0]["valueDecimal"], 2);
+    assert_eq!(urine["valueCodeableConcept"]["text"], "±");
+    let xray = obs_by_code(&b, "9N211161100000049");
+    assert_eq!(xray["valueDateTime"], "2026-04-15");
+    let dr = obs_by_code(&b, "9N511000000000049");
+    assert_eq!(dr["performer"][0]["display"], "健診　花子");
+    let ecg_group = obs_by_code(&b, "9A110");
+    assert_eq!(ecg_group["hasMember"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        ecg_group["hasMember"][1]["extension"][0]["valueCode"],
+        "RSON"
+    );
+    let patient = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .unwrap();
+    assert_eq!(patient["identifier"][1]["value"], "00263129:ｱｲ:1234:01");
+}

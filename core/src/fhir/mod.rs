@@ -4,6 +4,7 @@
 //! The mapping follows `shared/spec/fhir-mapping.md` and `shared/spec/jp-fhir.md`; `docs/fhir-mapping.md`
 //! lists every element phrkit writes.
 
+pub mod checkup;
 pub mod codes;
 pub mod from_fhir;
 mod json_out;
