@@ -616,3 +616,56 @@ fn writes_echeckup_resources() {
         .unwrap();
     assert_eq!(patient["identifier"][1]["value"], "00263129:ｱｲ:1234:01");
 }
+
+fn fhir_round_trip(reports: &[CheckupReport], format: OutputFormat) -> phrkit::read::Dataset {
+    let records: Vec<Record> = reports.iter().cloned().map(Record::from).collect();
+    let bytes = to_vec(&records, WriteOptions::new(format)).unwrap();
+    read_slice(&bytes, &ReadOptions::strict()).unwrap()
+}
+
+fn checkups(ds: &phrkit::read::Dataset) -> Vec<CheckupReport> {
+    ds.records
+        .iter()
+        .map(|r| match r {
+            Record::Checkup(c) => (**c).clone(),
+            other => panic!("unexpected record {}", other.type_name()),
+        })
+        .collect()
+}
+
+#[test]
+fn fhir_round_trip_rebuilds_the_same_report() {
+    let original = read_one(SAMPLE);
+    for format in [OutputFormat::BundleCollection, OutputFormat::Ndjson] {
+        let ds = fhir_round_trip(std::slice::from_ref(&original), format);
+        assert!(ds.report.is_balanced(), "{format:?}");
+        // Composition, Patient, 4 Organizations, Encounter, Coverage, 20 Observations.
+        assert_eq!(ds.report.items_read, 28, "{format:?}");
+        assert_eq!(ds.report.by_type.get("checkup-observation"), Some(&20));
+        let got = checkups(&ds);
+        assert_eq!(got.len(), 1, "{format:?}");
+        assert_eq!(got[0], original, "{format:?}");
+    }
+}
+
+#[test]
+fn fhir_round_trip_of_two_checkups_sharing_patient_and_institution() {
+    let one = read_one(SAMPLE);
+    let mut two = one.clone();
+    two.exam_date = NaiveDate::from_ymd_opt(2027, 4, 20).unwrap();
+    two.results.truncate(3);
+    let b = fhir_bundle(&[one.clone(), two.clone()]);
+    let types: Vec<&str> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    // Shared Patient and Organizations are written once.
+    assert_eq!(types.iter().filter(|t| **t == "Patient").count(), 1);
+    assert_eq!(types.iter().filter(|t| **t == "Organization").count(), 4);
+    assert_eq!(types.iter().filter(|t| **t == "Composition").count(), 2);
+    let ds = fhir_round_trip(&[one.clone(), two.clone()], OutputFormat::BundleCollection);
+    assert!(ds.report.is_balanced());
+    assert_eq!(checkups(&ds), vec![one, two]);
+}

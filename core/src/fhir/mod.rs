@@ -6,6 +6,7 @@
 
 pub mod checkup;
 pub mod codes;
+pub mod from_checkup;
 pub mod from_fhir;
 mod json_out;
 pub mod model;
