@@ -669,3 +669,27 @@ fn fhir_round_trip_of_two_checkups_sharing_patient_and_institution() {
     assert!(ds.report.is_balanced());
     assert_eq!(checkups(&ds), vec![one, two]);
 }
+
+#[test]
+fn document_bundle_round_trips() {
+    let original = read_one(SAMPLE);
+    let bytes = phrkit::fhir::checkup::document_bundle(&original);
+    let b: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(b["type"], "document");
+    assert_eq!(b["timestamp"], "2026-07-30T00:00:00.000+09:00");
+    assert_eq!(b["entry"][0]["resource"]["resourceType"], "Composition");
+    let id = b["identifier"]["value"].as_str().unwrap();
+    let comp_id = b["entry"][0]["resource"]["id"].as_str().unwrap();
+    assert_eq!(id, format!("0123456789^2026^{comp_id}"));
+    assert_eq!(comp_id.len(), 36);
+    assert!(b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["fullUrl"].as_str().unwrap().starts_with("urn:uuid:")));
+    let ds = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!(checkups(&ds), vec![original.clone()]);
+    // Deterministic.
+    assert_eq!(phrkit::fhir::checkup::document_bundle(&original), bytes);
+}

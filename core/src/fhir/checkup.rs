@@ -791,3 +791,70 @@ fn composition(
         .collect();
     finish("Composition", &head, &body, &extra, opts)
 }
+
+/// eCheckup Bundle profile (Ver1.5.0, shared with the national EHR-sharing service).
+pub const BUNDLE_PROFILE: &str =
+    "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eCheckupGeneral";
+/// Bundle identifier system (Ver1.5.0).
+pub const BUNDLE_ID_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/bundle-identifier";
+
+/// Whether a 10-digit number fits the IG's institution pattern `^[0-4][0-9][1-3][0-9]{7}$` (rule R2152).
+fn is_bundle_institution(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.len() == 10
+        && b.iter().all(u8::is_ascii_digit)
+        && (b'0'..=b'4').contains(&b[0])
+        && (b'1'..=b'3').contains(&b[2])
+}
+
+/// One report as an eCheckup **document** Bundle (`type=document`, Composition first, `urn:uuid:`
+/// fullUrls, `jp-fhir.md` §8.2).
+///
+/// Deterministic: ids derive from content and `timestamp` is the file-creation date (or the checkup
+/// date) at `00:00:00.000+09:00`, because the CDA carries no time of day. `identifier` is
+/// `<institution10>^<year>^<Composition id>` when the performing (or authoring) institution's number
+/// fits the IG pattern; otherwise it is left out rather than invented.
+pub fn document_bundle(r: &CheckupReport) -> Vec<u8> {
+    let opts = ResourceOptions {
+        references: super::to_fhir::ReferenceStyle::UrnUuid,
+        ..ResourceOptions::default()
+    };
+    let mut encoder = Encoder::new();
+    let resources = encode_report(r, &mut encoder, &opts);
+    let day = r.created.unwrap_or(r.exam_date);
+    let mut out = Vec::with_capacity(resources.iter().map(|e| e.json.len() + 64).sum());
+    out.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"meta\":{\"profile\":[\"");
+    out.extend_from_slice(BUNDLE_PROFILE.as_bytes());
+    out.extend_from_slice(b"\"]}");
+    let institution = [r.performer.as_ref(), r.author.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|o| o.number.as_deref().filter(|n| is_bundle_institution(n)));
+    if let (Some(n), Some(comp)) = (institution, resources.first()) {
+        out.extend_from_slice(b",\"identifier\":{\"system\":\"");
+        out.extend_from_slice(BUNDLE_ID_SYSTEM.as_bytes());
+        out.extend_from_slice(b"\",\"value\":");
+        let value = format!("{n}^{}^{}", day.format("%Y"), comp.id.0);
+        super::json_out::write_escaped(&mut out, &value);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"type\":\"document\",\"timestamp\":\"");
+    out.extend_from_slice(
+        day.format("%Y-%m-%dT00:00:00.000+09:00")
+            .to_string()
+            .as_bytes(),
+    );
+    out.extend_from_slice(b"\",\"entry\":[");
+    for (i, e) in resources.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\n{\"fullUrl\":\"urn:uuid:");
+        out.extend_from_slice(e.id.0.as_bytes());
+        out.extend_from_slice(b"\",\"resource\":");
+        out.extend_from_slice(&e.json);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"\n]}\n");
+    out
+}
