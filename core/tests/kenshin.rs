@@ -693,3 +693,31 @@ fn document_bundle_round_trips() {
     // Deterministic.
     assert_eq!(phrkit::fhir::checkup::document_bundle(&original), bytes);
 }
+
+#[test]
+fn writer_refuses_what_the_standard_cannot_carry() {
+    let mut r = read_one(SAMPLE);
+    r.results[0].value = Some(CheckupValue::Text("a\u{1}b".into()));
+    let e = document_to_vec(&r).unwrap_err();
+    assert!(matches!(
+        e.kind(),
+        phrkit::ErrorKind::InvalidRecord {
+            reason: phrkit::record::RecordError::UnwritableCharacter { .. },
+            ..
+        }
+    ));
+    let mut r = read_one(SAMPLE);
+    r.subject.sex = Some(Sex::Other);
+    assert!(document_to_vec(&r).is_err());
+    let mut r = read_one(SAMPLE);
+    r.performer.as_mut().unwrap().number = Some("123".into());
+    assert!(document_to_vec(&r).is_err());
+    // A failing report means no archive at all.
+    let mut out = std::io::Cursor::new(Vec::new());
+    let good = read_one(SAMPLE);
+    assert!(write_archive(&[good, r], &spec(), &mut out).is_err());
+    assert!(out.into_inner().is_empty());
+    let mut bad_spec = spec();
+    bad_spec.sender = "12345".into();
+    assert!(bad_spec.root_name().is_err());
+}

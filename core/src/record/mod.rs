@@ -156,6 +156,12 @@ pub enum RecordError {
         /// Which identifier element.
         what: &'static str,
     },
+    /// A text value holds a character the output format cannot carry (a C0 control in XML 1.0).
+    #[error("text holds a character {format} cannot carry")]
+    UnwritableCharacter {
+        /// The output format.
+        format: &'static str,
+    },
     /// A required field is empty.
     #[error("{field} must not be empty")]
     Empty {

@@ -28,10 +28,18 @@ use crate::terminology;
 const OID_INSURER: &str = "1.2.392.200119.6.101";
 const OID_PROVIDER: &str = "1.2.392.200119.6.102";
 
-/// Escapes text or an attribute value.
-fn esc(out: &mut String, s: &str) {
+/// Escapes text or an attribute value. Returns false if `s` holds a character XML 1.0 cannot carry
+/// (C0 controls other than tab, LF, CR); the caller refuses the document rather than alter the text.
+fn esc(out: &mut String, s: &str) -> bool {
+    let mut ok = true;
     for c in s.chars() {
         match c {
+            '\u{0}'..='\u{8}'
+            | '\u{b}'
+            | '\u{c}'
+            | '\u{e}'..='\u{1f}'
+            | '\u{fffe}'
+            | '\u{ffff}' => ok = false,
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -40,22 +48,36 @@ fn esc(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
+    ok
 }
 
 /// A tiny XML emitter: `el` writes `<name a="v" …` and either `/>` or `>`; attributes with `None` values
 /// are skipped.
 struct Xml {
     s: String,
+    /// Set when a value held a character XML cannot carry.
+    bad_char: bool,
 }
 
 impl Xml {
+    fn new(capacity: usize) -> Xml {
+        Xml {
+            s: String::with_capacity(capacity),
+            bad_char: false,
+        }
+    }
+    fn text(&mut self, t: &str) {
+        if !esc(&mut self.s, t) {
+            self.bad_char = true;
+        }
+    }
     fn open(&mut self, name: &str, attrs: &[(&str, Option<&str>)], empty: bool) {
         self.s.push('<');
         self.s.push_str(name);
         for (k, v) in attrs {
             if let Some(v) = v {
                 let _ = write!(self.s, " {k}=\"");
-                esc(&mut self.s, v);
+                self.text(v);
                 self.s.push('"');
             }
         }
@@ -72,7 +94,7 @@ impl Xml {
     }
     fn text_el(&mut self, name: &str, attrs: &[(&str, Option<&str>)], text: &str) {
         self.start(name, attrs);
-        esc(&mut self.s, text);
+        self.text(text);
         self.end(name);
     }
 }
@@ -87,9 +109,7 @@ fn invalid(what: &'static str) -> Error {
 
 /// Writes one report as an `hc08` CDA document (UTF-8 bytes, no BOM).
 pub fn document_to_vec(r: &CheckupReport) -> Result<Vec<u8>> {
-    let mut x = Xml {
-        s: String::with_capacity(8 * 1024),
-    };
+    let mut x = Xml::new(8 * 1024);
     x.s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.start(
         "ClinicalDocument",
@@ -109,6 +129,14 @@ pub fn document_to_vec(r: &CheckupReport) -> Result<Vec<u8>> {
     body(&mut x, r);
     x.end("ClinicalDocument");
     x.s.push('\n');
+    if x.bad_char {
+        return Err(Error::invalid_record(
+            Location::None,
+            RecordError::UnwritableCharacter {
+                format: "特定健診 CDA XML",
+            },
+        ));
+    }
     Ok(x.s.into_bytes())
 }
 
@@ -267,7 +295,7 @@ fn record_target(x: &mut Xml, r: &CheckupReport) -> Result<()> {
     if let Some(a) = &s.address {
         x.start("addr", &[]);
         if let Some(t) = &a.text {
-            esc(&mut x.s, t);
+            x.text(t);
         }
         if let Some(p) = &a.postal_code {
             x.text_el("postalCode", &[], p);
@@ -326,7 +354,7 @@ fn organization(x: &mut Xml, element: &str, o: Option<&CheckupOrganization>) -> 
     if o.address.is_some() || o.postal_code.is_some() {
         x.start("addr", &[]);
         if let Some(t) = &o.address {
-            esc(&mut x.s, t);
+            x.text(t);
         }
         if let Some(p) = &o.postal_code {
             x.text_el("postalCode", &[], p);
@@ -659,7 +687,7 @@ impl ArchiveSpec {
 /// The index file for `count` person files.
 pub fn index_to_vec(spec: &ArchiveSpec, count: u64) -> Result<Vec<u8>> {
     let receiver = spec.check()?;
-    let mut x = Xml { s: String::new() };
+    let mut x = Xml::new(512);
     x.s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.start("index", &[("xmlns", Some(INDEX_NS_V08))]);
     x.empty("interactionType", &[("code", Some(&spec.interaction_type))]);
