@@ -721,3 +721,80 @@ fn writer_refuses_what_the_standard_cannot_carry() {
     bad_spec.sender = "12345".into();
     assert!(bad_spec.root_name().is_err());
 }
+
+#[test]
+fn legacy_doctor_name_observations_are_merged_not_duplicated() {
+    let text = String::from_utf8(SAMPLE.to_vec()).unwrap();
+    let legacy = r#"<entry><observation classCode="OBS" moodCode="EVN"><code code="9N516000000000049" codeSystem="1.2.392.200119.6.1005"/><value xsi:type="ST">健診　花子</value></observation></entry>
+          <entry><observation classCode="OBS" moodCode="EVN"><code code="9N521000000000049" codeSystem="1.2.392.200119.6.1005"/><value xsi:type="ST">異常なし</value></observation></entry>
+          <entry><observation classCode="OBS" moodCode="EVN"><code code="9N526000000000049" codeSystem="1.2.392.200119.6.1005"/><value xsi:type="ST">意見　一郎</value></observation></entry>
+          </section>"#;
+    let with_legacy = text.replacen("</section>", legacy, 1);
+    let ds = read_slice(with_legacy.as_bytes(), &ReadOptions::strict()).unwrap();
+    let r = match &ds.records[0] {
+        Record::Checkup(c) => c,
+        _ => unreachable!(),
+    };
+    // 18 + 9N521 (the two name observations are merged away).
+    assert_eq!(r.results.len(), 19);
+    assert!(r.result("9N516000000000049").is_none());
+    assert!(r.result("9N526000000000049").is_none());
+    assert_eq!(
+        r.result("9N511000000000049")
+            .unwrap()
+            .author_name
+            .as_deref(),
+        Some("健診　花子")
+    );
+    assert_eq!(
+        r.result("9N521000000000049")
+            .unwrap()
+            .author_name
+            .as_deref(),
+        Some("意見　一郎")
+    );
+    assert_eq!(
+        ds.report
+            .issues
+            .iter()
+            .filter(|i| i.code == "legacy-doctor-name")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn archive_from_a_file_checks_its_name() {
+    let dir = std::env::temp_dir().join(format!("phrkit-kenshin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let summary = write_archive(&[read_one(SAMPLE)], &spec(), &mut buf).unwrap();
+    let good = dir.join(&summary.zip_name);
+    std::fs::write(&good, buf.get_ref()).unwrap();
+    let ds = phrkit::read_path(&good, &ReadOptions::strict()).unwrap();
+    assert_eq!(ds.records.len(), 1);
+    assert!(ds
+        .report
+        .issues
+        .iter()
+        .all(|i| i.code != "zip-name-mismatch"));
+    let renamed = dir.join("0123456789_00263129_202607301_1.zip");
+    std::fs::write(&renamed, buf.get_ref()).unwrap();
+    let ds = phrkit::read_path(&renamed, &ReadOptions::strict()).unwrap();
+    assert!(ds
+        .report
+        .issues
+        .iter()
+        .any(|i| i.code == "zip-name-mismatch"));
+    // A single hc08 file by path.
+    let xml = dir.join("h01234567892026073001000001.xml");
+    std::fs::write(&xml, SAMPLE).unwrap();
+    assert_eq!(
+        phrkit::read_path(&xml, &ReadOptions::strict())
+            .unwrap()
+            .records
+            .len(),
+        1
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

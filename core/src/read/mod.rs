@@ -156,10 +156,16 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
             let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
             Ok(Box::new(kenshin_cda::read_document(&bytes, opts)?))
         }
-        Format::KenshinArchive => Ok(Box::new(kenshin_cda::KenshinArchiveReader::new(
-            std::io::BufReader::new(file),
-            opts.clone(),
-        )?)),
+        Format::KenshinArchive => {
+            let mut r = kenshin_cda::KenshinArchiveReader::new(
+                std::io::BufReader::new(file),
+                opts.clone(),
+            )?;
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                r.check_zip_name(name);
+            }
+            Ok(Box::new(r))
+        }
     }
 }
 

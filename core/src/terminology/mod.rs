@@ -267,6 +267,42 @@ pub fn battery_of(code: &str) -> Option<&'static BatteryGroup> {
         .find(|g| g.comp.contains(&code) || g.rson.contains(&code))
 }
 
+/// Judgement / opinion items and the item code of the doctor's name that belongs to them (spec §5.4; the
+/// individual pairs are inferred from the code table — unverified). The official form carries the name as
+/// the judgement's `author`; legacy files carry the name code as an observation of its own (rule R16).
+pub static DOCTOR_NAME_PAIRS: &[(&[&str], &str)] = &[
+    (&["9N511000000000049"], "9N516000000000049"),
+    (&["9N521000000000049"], "9N526000000000049"),
+    (&["9N531000000000049"], "9N536000000000049"),
+    (&["9N541000000000049"], "9N546000000000049"),
+    (&["9N571000000000049"], "9N576000000000049"),
+    (
+        &["9N581161300000011", "9N581161400000049"],
+        "9N586000000000049",
+    ),
+    (
+        &["9N591161300000011", "9N591161400000049"],
+        "9N596000000000049",
+    ),
+    (
+        &["9N601161300000011", "9N601161400000049"],
+        "9N606000000000049",
+    ),
+    (
+        &["9N611161300000011", "9N611161400000049"],
+        "9N616000000000049",
+    ),
+    (
+        &["9N621161300000011", "9N621161400000049"],
+        "9N626000000000049",
+    ),
+    (
+        &["9N631161300000011", "9N631161400000049"],
+        "9N636000000000049",
+    ),
+    (&["9N641000000000049"], "9N646000000000049"),
+];
+
 /// Clamps `value` to the range of a 数値形式 such as `NNN.N` (3 integer digits, 1 decimal): returns the
 /// clamped value and whether it was clamped (`Some(true)` above the upper limit, `Some(false)` below the
 /// lower limit, the standard's `H` / `L`). Negative values clamp to 0 because the formats have no sign

@@ -160,6 +160,7 @@ pub(crate) fn map_document(root: &Node, report: &mut Report) -> Result<CheckupRe
             let spath = format!("{body_path}/component[{}]/section", si + 1);
             section_results(section, &spath, &mut groups, &mut r.results, report)?;
         }
+        merge_legacy_doctor_names(&mut r.results, report);
     } else {
         report.issue(
             Severity::Warning,
@@ -592,4 +593,51 @@ fn reference_range(v: &Node, path: &str) -> Result<ReferenceRange> {
             .transpose()?,
         unit: low.or(high).and_then(|n| n.attr("unit")).map(str::to_owned),
     })
+}
+
+/// Rule R16: a legacy independent observation carrying a doctor's name (9N516 …) becomes the `author` of
+/// its judgement item(s) when they have none or the same one, and is then dropped as a duplicate. A name
+/// that contradicts the judgement's author, or one without a judgement, stays an observation.
+fn merge_legacy_doctor_names(results: &mut Vec<CheckupResult>, report: &mut Report) {
+    let mut drop = Vec::new();
+    for (judgements, name_code) in terminology::DOCTOR_NAME_PAIRS {
+        let Some(ni) = results.iter().position(|r| r.code == *name_code) else {
+            continue;
+        };
+        let Some(CheckupValue::Text(name)) = results[ni].value.clone() else {
+            continue;
+        };
+        let targets: Vec<usize> = (0..results.len())
+            .filter(|&i| judgements.contains(&results[i].code.as_str()))
+            .collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let conflict = targets
+            .iter()
+            .any(|&i| results[i].author_name.as_ref().is_some_and(|a| *a != name));
+        if conflict {
+            report.issue(
+                Severity::Warning,
+                "doctor-name-conflict",
+                Location::None,
+                "legacy doctor-name observation differs from the judgement's author; both kept",
+            );
+            continue;
+        }
+        for &i in &targets {
+            results[i].author_name = Some(name.clone());
+        }
+        report.issue(
+            Severity::Info,
+            "legacy-doctor-name",
+            Location::None,
+            "legacy doctor-name observation merged into the judgement's author (rule R16)",
+        );
+        drop.push(ni);
+    }
+    drop.sort_unstable();
+    for i in drop.into_iter().rev() {
+        results.remove(i);
+    }
 }

@@ -318,6 +318,20 @@ impl<R: Read + Seek> KenshinArchiveReader<R> {
         self.root.as_deref()
     }
 
+    /// Checks the ZIP's own file name against its root folder (spec §2.1: the ZIP is named like the root
+    /// folder plus `.zip`); a mismatch is a warning.
+    pub fn check_zip_name(&mut self, file_name: &str) {
+        let stem = file_name.strip_suffix(".zip").unwrap_or(file_name);
+        if self.root.as_deref().is_some_and(|r| r != stem) {
+            self.report.issue(
+                Severity::Warning,
+                "zip-name-mismatch",
+                Location::None,
+                "ZIP file name differs from its root folder name (spec §2.1)",
+            );
+        }
+    }
+
     /// Lists and checks every entry, reads the index, and queues the person files.
     fn survey(&mut self) -> Result<()> {
         let mut names = Vec::with_capacity(self.zip.len());
