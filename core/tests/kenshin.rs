@@ -798,3 +798,115 @@ fn archive_from_a_file_checks_its_name() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+mod props {
+    use super::*;
+    use phrkit::record::{CheckupResult, CodedAnswer, ReferenceRange, ValueType};
+    use phrkit::terminology::{answers, ITEMS};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-zA-Z0-9&<>\"'（）特記所見　 ]{0,12}[a-z特見]")
+            .unwrap()
+            .prop_map(|s| s.trim().to_owned())
+            .prop_filter("non-empty", |s| !s.is_empty())
+    }
+
+    fn result() -> impl Strategy<Value = CheckupResult> {
+        (
+            0..ITEMS.len(),
+            0u8..3,
+            0u32..200_000,
+            0u32..3,
+            text(),
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![Just("01010"), Just("01990")],
+        )
+            .prop_map(|(i, status, mantissa, scale, txt, flag, extra, section)| {
+                let item = &ITEMS[i];
+                let value = match item.value_type {
+                    ValueType::Pq => CheckupValue::Quantity {
+                        value: Decimal::new(i64::from(mantissa), scale),
+                        unit: item.unit_xml.map(str::to_owned),
+                    },
+                    ValueType::Cd | ValueType::Co => {
+                        let oid = item.result_oid.unwrap();
+                        let list = answers(oid).unwrap();
+                        let (code, display) = list[mantissa as usize % list.len()];
+                        let a = CodedAnswer {
+                            code: code.to_owned(),
+                            system: oid.to_owned(),
+                            display: extra.then(|| display.to_owned()),
+                        };
+                        if item.value_type == ValueType::Co {
+                            CheckupValue::Ordinal(a)
+                        } else {
+                            CheckupValue::Coded(a)
+                        }
+                    }
+                    ValueType::St => CheckupValue::Text(txt.clone()),
+                    ValueType::Date => CheckupValue::Date(
+                        NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
+                            + chrono::Days::new(u64::from(mantissa % 3000)),
+                    ),
+                };
+                let mut r = match status {
+                    0 => CheckupResult::new(item.code, value),
+                    1 => CheckupResult::not_performed(item.code),
+                    _ => {
+                        let mut r = CheckupResult::not_performed(item.code);
+                        r.status = ResultStatus::NotMeasurable {
+                            null_flavor: if extra { "NI".into() } else { "UNK".into() },
+                        };
+                        r.null_value_type = Some(item.value_type.xsi_type().to_owned());
+                        r
+                    }
+                };
+                r.section = section.to_owned();
+                if status != 1 {
+                    r.method = item.methods.first().map(|m| (*m).to_owned());
+                    if item.value_type == ValueType::Pq {
+                        if flag {
+                            r.interpretation = vec!["H".into()];
+                            r.reference_range = Some(ReferenceRange {
+                                low: Some(Decimal::new(10, 0)),
+                                high: extra.then(|| Decimal::new(1495, 1)),
+                                unit: item.unit_xml.map(str::to_owned),
+                            });
+                        }
+                        if status == 0 && extra && flag {
+                            r.range_flag = Some(RangeFlag::AtOrBelow);
+                        }
+                    }
+                    if item.value_type == ValueType::St && flag {
+                        r.author_name = Some(txt);
+                    }
+                }
+                r
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_reports_round_trip_through_cda_and_fhir(results in proptest::collection::vec(result(), 1..25)) {
+            let mut r = read_one(SAMPLE);
+            // Keep each item code once so the legacy doctor-name merge (R16) has nothing to do.
+            let mut seen = std::collections::HashSet::new();
+            r.results = results
+                .into_iter()
+                .filter(|x| seen.insert(x.code.clone()))
+                .filter(|x| !phrkit::terminology::DOCTOR_NAME_PAIRS.iter().any(|(_, n)| *n == x.code))
+                .collect();
+            // CDA orders results by section (a section is one element); interleaving cannot be kept.
+            let first = r.results.first().map(|x| x.section.clone());
+            r.results.sort_by_key(|x| Some(&x.section) != first.as_ref());
+            let xml = document_to_vec(&r).unwrap();
+            prop_assert_eq!(&read_one(&xml), &r);
+            let ds = fhir_round_trip(std::slice::from_ref(&r), OutputFormat::Ndjson);
+            prop_assert!(ds.report.is_balanced());
+            prop_assert_eq!(checkups(&ds), vec![r]);
+        }
+    }
+}

@@ -372,7 +372,9 @@ pub struct CheckupReport {
     pub performer: Option<CheckupOrganization>,
     /// 受診券 / 利用券.
     pub ticket: Option<CheckupTicket>,
-    /// The results, in document order.
+    /// The results, in document order. CDA groups results by section and a battery group's members at
+    /// the group's first member, so a report whose sections interleave is written section by section:
+    /// round trips are exact for reports in that order (the order every reader produces).
     pub results: Vec<CheckupResult>,
 }
 
