@@ -26,6 +26,7 @@ pub mod fhir;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod terminology;
 pub mod write;
 
 pub use error::{Error, ErrorKind, Limit, Location, Result};

@@ -4,7 +4,9 @@
 //! The mapping follows `shared/spec/fhir-mapping.md` and `shared/spec/jp-fhir.md`; `docs/fhir-mapping.md`
 //! lists every element phrkit writes.
 
+pub mod checkup;
 pub mod codes;
+pub mod from_checkup;
 pub mod from_fhir;
 mod json_out;
 pub mod model;

@@ -29,6 +29,8 @@ pub struct Meta<'a> {
 
 #[derive(Deserialize, Debug)]
 pub struct Coding<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
     #[serde(borrow)]
     pub system: Option<Str<'a>>,
     #[serde(borrow)]
@@ -95,6 +97,8 @@ pub struct Extension<'a> {
     pub value_string: Option<Str<'a>>,
     #[serde(borrow, rename = "valueCode")]
     pub value_code: Option<Str<'a>>,
+    #[serde(borrow, rename = "valueDecimal")]
+    pub value_decimal: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
 }
@@ -158,6 +162,179 @@ pub struct Observation<'a> {
     pub data_absent_reason: Option<CodeableConcept<'a>>,
     #[serde(borrow, default)]
     pub component: Vec<Component<'a>>,
+    #[serde(borrow)]
+    pub value_date_time: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub interpretation: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub method: Option<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub reference_range: Vec<ReferenceRange<'a>>,
+    #[serde(borrow, default)]
+    pub has_member: Vec<MemberReference<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct ReferenceRange<'a> {
+    #[serde(borrow)]
+    pub low: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    pub high: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    pub text: Option<Str<'a>>,
+}
+
+/// A Reference that may carry extensions (`Observation.hasMember` in eCheckup groups).
+#[derive(Deserialize, Debug)]
+pub struct MemberReference<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow)]
+    pub reference: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct CompositionEvent<'a> {
+    #[serde(borrow, default)]
+    pub code: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub period: Option<Period<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct CompositionSection<'a> {
+    #[serde(borrow)]
+    pub title: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub code: Option<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub entry: Vec<Reference<'a>>,
+    #[serde(borrow, default)]
+    pub section: Vec<CompositionSection<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Composition<'a> {
+    #[serde(borrow)]
+    pub resource_type: Str<'a>,
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow)]
+    pub status: Option<Str<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub type_: Option<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub subject: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub encounter: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub date: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub author: Vec<Reference<'a>>,
+    #[serde(borrow)]
+    pub title: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub custodian: Option<Reference<'a>>,
+    #[serde(borrow, default)]
+    pub event: Vec<CompositionEvent<'a>>,
+    #[serde(borrow, default)]
+    pub section: Vec<CompositionSection<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct Coded<'a> {
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub code: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub display: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Encounter<'a> {
+    #[serde(borrow)]
+    pub resource_type: Str<'a>,
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow)]
+    pub status: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub class: Option<Coded<'a>>,
+    #[serde(borrow)]
+    pub subject: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub period: Option<Period<'a>>,
+    #[serde(borrow)]
+    pub service_provider: Option<Reference<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage<'a> {
+    #[serde(borrow)]
+    pub resource_type: Str<'a>,
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow)]
+    pub status: Option<Str<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub type_: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub subscriber_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub beneficiary: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub period: Option<Period<'a>>,
+    #[serde(borrow, default)]
+    pub payor: Vec<Reference<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct ContactPoint<'a> {
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub value: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization<'a> {
+    #[serde(borrow)]
+    pub resource_type: Str<'a>,
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow, rename = "type", default)]
+    pub type_: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub name: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub telecom: Vec<ContactPoint<'a>>,
+    #[serde(borrow, default)]
+    pub address: Vec<Address<'a>>,
 }
 
 #[derive(Deserialize, Debug)]

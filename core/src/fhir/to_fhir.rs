@@ -108,7 +108,7 @@ fn strip_braces(v: &[u8]) -> &[u8] {
 }
 
 /// Assembles `{"resourceType":T[,"id":ID],<head>,"identifier":[...],<body>}` and returns the id.
-fn assemble(
+pub(crate) fn assemble(
     out: &mut Vec<u8>,
     resource_type: &str,
     head: &[u8],

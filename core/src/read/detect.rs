@@ -10,6 +10,10 @@ pub enum Format {
     FhirJson,
     /// FHIR NDJSON: one resource per line.
     FhirNdjson,
+    /// One 特定健診 `hc08` CDA R2 document (one person's checkup).
+    KenshinCdaXml,
+    /// The 特定健診 delivery archive (ZIP with `ix08_V08.xml` and `DATA/h…xml`).
+    KenshinArchive,
 }
 
 impl Format {
@@ -18,6 +22,8 @@ impl Format {
         match self {
             Format::FhirJson => "fhir-json",
             Format::FhirNdjson => "fhir-ndjson",
+            Format::KenshinCdaXml => "kenshin-cda-xml",
+            Format::KenshinArchive => "kenshin-archive",
         }
     }
 }
@@ -34,6 +40,15 @@ fn skip_bom_ws(bytes: &[u8]) -> &[u8] {
 /// Detects the format of an input from its (optional) file name and first bytes.
 pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
+    if head.starts_with(b"PK\x03\x04") {
+        return if looks_like_kenshin_archive(&lower, head) {
+            Ok(Format::KenshinArchive)
+        } else {
+            Err(super::unknown_format(
+                "a ZIP archive that is not a 特定健診 delivery archive",
+            ))
+        };
+    }
     let body = skip_bom_ws(head);
     if body.is_empty() {
         return Err(super::unknown_format("empty input"));
@@ -52,9 +67,28 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
             Format::FhirJson
         });
     }
+    if body[0] == b'<' && memchr::memmem::find(body, b"ClinicalDocument").is_some() {
+        return Ok(Format::KenshinCdaXml);
+    }
     Err(super::unknown_format(
-        "not a format phrkit recognises (expected FHIR JSON or NDJSON)",
+        "not a format phrkit recognises (expected FHIR JSON, NDJSON, or 特定健診 CDA XML / archive)",
     ))
+}
+
+/// A ZIP is a 特定健診 archive when its name follows `<10>_<8>_<9>_<1>.zip` (spec §2.2) or its first
+/// local headers name the index or a `DATA/` person file.
+fn looks_like_kenshin_archive(lower_name: &str, head: &[u8]) -> bool {
+    let stem = lower_name.rsplit('/').next().unwrap_or("");
+    let by_name = stem.strip_suffix(".zip").is_some_and(|s| {
+        let parts: Vec<&str> = s.split('_').collect();
+        parts.len() == 4
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    by_name
+        || memchr::memmem::find(head, b"ix08").is_some()
+        || memchr::memmem::find(head, b"DATA/h").is_some()
 }
 
 fn looks_like_ndjson(body: &[u8]) -> bool {

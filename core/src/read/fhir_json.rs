@@ -72,6 +72,9 @@ pub(crate) fn read_document(bytes: &[u8], opts: &ReadOptions) -> Result<Buffered
         // A single resource that is invalid is the whole input: always an error.
         handle(&mut decoder, result, true, &mut records)?;
     }
+    if let Some(r) = decoder.finish() {
+        records.push_back(r);
+    }
     Ok(Buffered {
         records,
         report: decoder.report,
@@ -88,6 +91,7 @@ pub struct NdjsonReader<R: BufRead> {
     line: Vec<u8>,
     line_no: u64,
     pending: VecDeque<Record>,
+    finished: bool,
 }
 
 impl<R: BufRead> NdjsonReader<R> {
@@ -101,6 +105,7 @@ impl<R: BufRead> NdjsonReader<R> {
             line: Vec::with_capacity(4096),
             line_no: 0,
             pending: VecDeque::new(),
+            finished: false,
         }
     }
 }
@@ -123,7 +128,15 @@ impl<R: BufRead> RecordReader for NdjsonReader<R> {
                 full_url: None,
             };
             match status {
-                Line::Eof => return Ok(None),
+                Line::Eof if self.finished => return Ok(None),
+                Line::Eof => {
+                    // A 特定健診 report still being collected ends with the input.
+                    self.finished = true;
+                    if let Some(r) = self.decoder.finish() {
+                        return Ok(Some(r));
+                    }
+                    return Ok(None);
+                }
                 Line::TooLong(_) => {
                     self.decoder.report.items_read += 1;
                     let e = Error::limit(

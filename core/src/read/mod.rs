@@ -6,6 +6,7 @@
 
 mod detect;
 pub mod fhir_json;
+pub mod kenshin_cda;
 pub mod lines;
 
 use std::collections::VecDeque;
@@ -141,6 +142,11 @@ pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
     match format {
         Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(bytes, opts.clone()))),
+        Format::KenshinCdaXml => Ok(Box::new(kenshin_cda::read_document(bytes, opts)?)),
+        Format::KenshinArchive => Ok(Box::new(kenshin_cda::KenshinArchiveReader::new(
+            std::io::Cursor::new(bytes),
+            opts.clone(),
+        )?)),
     }
 }
 
@@ -163,6 +169,20 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
         Format::FhirJson => {
             let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
             Ok(Box::new(fhir_json::read_document(&bytes, opts)?))
+        }
+        Format::KenshinCdaXml => {
+            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
+            Ok(Box::new(kenshin_cda::read_document(&bytes, opts)?))
+        }
+        Format::KenshinArchive => {
+            let mut r = kenshin_cda::KenshinArchiveReader::new(
+                std::io::BufReader::new(file),
+                opts.clone(),
+            )?;
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                r.check_zip_name(name);
+            }
+            Ok(Box::new(r))
         }
     }
 }

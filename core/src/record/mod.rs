@@ -5,6 +5,7 @@
 //! does not end before it starts, a unit is one phrkit knows), so code holding a record never re-checks.
 //! Fields that could break an invariant are private and reached through accessors.
 
+mod checkup;
 mod kind;
 mod measurement;
 mod subject;
@@ -14,6 +15,13 @@ mod unit;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 
+pub use checkup::{
+    CheckupOrganization, CheckupReport, CheckupResult, CheckupTicket, CheckupValue, CodedAnswer,
+    DocumentId, GroupMember, GroupRelation, GuidanceLevel, MetabolicSyndrome, RangeFlag,
+    ReferenceRange, ResultStatus, ValueType, INTERPRETATION_SYSTEM, ITEM_CODE_SYSTEM,
+    METHOD_CODE_SYSTEM, PROGRAM_SPECIFIC_CHECKUP, REPORT_CATEGORY_SPECIFIC_CHECKUP,
+    SECTION_OPTIONAL, SECTION_RESULTS,
+};
 pub use kind::{Family, Kind, KindInfo, Shape, KIND_TABLE};
 pub use measurement::{
     Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage,
@@ -62,6 +70,8 @@ pub enum Record {
     Subject(Subject),
     /// A lifelog measurement.
     Measurement(Measurement),
+    /// One person's 特定健診 (specific health checkup) results: header, subject and result items.
+    Checkup(Box<CheckupReport>),
 }
 
 impl Record {
@@ -70,6 +80,7 @@ impl Record {
         match self {
             Record::Subject(_) => "subject".into(),
             Record::Measurement(m) => m.kind().name(),
+            Record::Checkup(_) => "checkup".into(),
         }
     }
 }
@@ -77,6 +88,12 @@ impl Record {
 impl From<Measurement> for Record {
     fn from(m: Measurement) -> Record {
         Record::Measurement(m)
+    }
+}
+
+impl From<CheckupReport> for Record {
+    fn from(c: CheckupReport) -> Record {
+        Record::Checkup(Box::new(c))
     }
 }
 
@@ -138,6 +155,12 @@ pub enum RecordError {
     MalformedIdentifier {
         /// Which identifier element.
         what: &'static str,
+    },
+    /// A text value holds a character the output format cannot carry (a C0 control in XML 1.0).
+    #[error("text holds a character {format} cannot carry")]
+    UnwritableCharacter {
+        /// The output format.
+        format: &'static str,
     },
     /// A required field is empty.
     #[error("{field} must not be empty")]

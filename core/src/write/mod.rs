@@ -4,7 +4,9 @@
 //! input. Output is deterministic: the same records give byte-identical bytes (content-derived ids, fixed
 //! key order, sources written once in first-seen order).
 
-use std::collections::HashMap;
+pub mod kenshin_cda;
+
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -56,6 +58,9 @@ pub struct FhirWriter<W: Write> {
     resource: Vec<u8>,
     patient_ref: Option<String>,
     devices: HashMap<Arc<Source>, String>,
+    /// Ids of shared resources (Patients, Organizations) already written, so a second checkup of the
+    /// same person or institution refers to them instead of repeating them.
+    emitted: HashSet<String>,
     entries: u64,
     report: Report,
 }
@@ -81,6 +86,7 @@ impl<W: Write> FhirWriter<W> {
             resource: Vec::with_capacity(2048),
             patient_ref: None,
             devices: HashMap::new(),
+            emitted: HashSet::new(),
             entries: 0,
             report: Report::default(),
         }
@@ -142,10 +148,28 @@ impl<W: Write> FhirWriter<W> {
         self.emit("Patient", &id.0)
     }
 
+    fn write_checkup(&mut self, c: &crate::record::CheckupReport) -> Result<()> {
+        let resources =
+            crate::fhir::checkup::encode_report(c, &mut self.encoder, &self.resource_opts);
+        for e in resources {
+            if e.resource_type == "Patient" {
+                self.patient_ref = Some(e.id.reference("Patient", self.resource_opts.references));
+            }
+            let shared = matches!(e.resource_type, "Patient" | "Organization");
+            if shared && !self.emitted.insert(e.id.0.clone()) {
+                continue;
+            }
+            self.resource = e.json;
+            self.emit(e.resource_type, &e.id.0)?;
+        }
+        Ok(())
+    }
+
     /// Writes one record.
     pub fn write(&mut self, record: &Record) -> Result<()> {
         match record {
             Record::Subject(s) => self.write_subject(s),
+            Record::Checkup(c) => self.write_checkup(c),
             Record::Measurement(m) => {
                 if self.patient_ref.is_none() {
                     // Observations need a subject (JP Core: 1..1): an anonymous placeholder Patient.
