@@ -5,8 +5,12 @@
 //! does not end before it starts, a unit is one phrkit knows), so code holding a record never re-checks.
 //! Fields that could break an invariant are private and reached through accessors.
 
+mod care;
+mod expense;
+mod immunization;
 mod kind;
 mod measurement;
+mod medication;
 mod subject;
 mod time;
 mod unit;
@@ -14,10 +18,16 @@ mod unit;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 
+pub use care::{CareDate, CodedText, Institution, YearMonth};
+pub use expense::{CareCategory, ExpenseAmounts, ExpenseFields, MedicalExpense};
+pub use immunization::{Immunization, ImmunizationFields};
 pub use kind::{Family, Kind, KindInfo, Shape, KIND_TABLE};
 pub use measurement::{
     Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage,
     SleepStageInterval, Source, SourceDevice, Workout,
+};
+pub use medication::{
+    DispenseFields, Drug, DrugAmount, DrugCodeSystem, MedicationDispense, RpPosition,
 };
 pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
 pub use time::{format_timestamp, Effective, Period, Timestamp};
@@ -62,6 +72,12 @@ pub enum Record {
     Subject(Subject),
     /// A lifelog measurement.
     Measurement(Measurement),
+    /// A dispensed or prescribed drug line (薬剤情報).
+    Medication(MedicationDispense),
+    /// A vaccination (予防接種).
+    Immunization(Immunization),
+    /// A medical-expense notice row (医療費通知情報).
+    Expense(MedicalExpense),
 }
 
 impl Record {
@@ -70,6 +86,9 @@ impl Record {
         match self {
             Record::Subject(_) => "subject".into(),
             Record::Measurement(m) => m.kind().name(),
+            Record::Medication(_) => "medicationDispense".into(),
+            Record::Immunization(_) => "immunization".into(),
+            Record::Expense(_) => "medicalExpense".into(),
         }
     }
 }
@@ -77,6 +96,24 @@ impl Record {
 impl From<Measurement> for Record {
     fn from(m: Measurement) -> Record {
         Record::Measurement(m)
+    }
+}
+
+impl From<MedicationDispense> for Record {
+    fn from(m: MedicationDispense) -> Record {
+        Record::Medication(m)
+    }
+}
+
+impl From<Immunization> for Record {
+    fn from(i: Immunization) -> Record {
+        Record::Immunization(i)
+    }
+}
+
+impl From<MedicalExpense> for Record {
+    fn from(e: MedicalExpense) -> Record {
+        Record::Expense(e)
     }
 }
 
@@ -144,5 +181,17 @@ pub enum RecordError {
     Empty {
         /// Which field.
         field: &'static str,
+    },
+    /// A value outside its allowed range (a 13th month, dose number 0, 400 days supplied).
+    #[error("{field} is out of range")]
+    OutOfRange {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A payer's share is larger than the total cost it is a share of.
+    #[error("{share} exceeds the total")]
+    ShareExceedsTotal {
+        /// Which share.
+        share: &'static str,
     },
 }
