@@ -2,6 +2,8 @@
 //! FHIR round trips, the 医療費通知 CSV reader, and the declarative mapping layer. Fixtures are handwritten
 //! and synthetic (fixtures/myna_portal/README.md).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::NaiveDate;
 use phrkit::fhir::CodeSystemStyle;
 use phrkit::read::{read_slice, Format, ReadOptions};
@@ -219,4 +221,266 @@ fn fhir_reader_accepts_oid_aliases_for_drug_codes() {
     };
     assert_eq!(d.drug.code(), Some((&DrugCodeSystem::Yj, "6311400A1010")));
     assert_eq!(d.dispensed, Some(date("2025-03-02")));
+}
+
+// ------------------------------------------------------------------ 医療費通知 CSV
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../fixtures/myna_portal/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).unwrap()
+}
+
+fn sjis(bytes: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let (out, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable);
+    out.into_owned()
+}
+
+fn assert_expense_fixture(ds: &phrkit::read::Dataset) {
+    assert!(ds.report.is_balanced(), "{:?}", ds.report);
+    assert_eq!(ds.report.items_read, 4);
+    assert_eq!(ds.report.converted, 4);
+    assert_eq!(ds.report.by_type["subject"], 1);
+    assert_eq!(ds.report.by_type["medicalExpense"], 3);
+    assert!(ds.report.skipped.is_empty());
+    // The summary agrees with the details: no warnings at all.
+    assert!(ds.report.issues.is_empty(), "{:?}", ds.report.issues);
+    assert_eq!(ds.report.ignored_elements["医療費通知CSV/資格情報/年齢"], 1);
+    assert_eq!(
+        ds.report.ignored_elements["医療費通知CSV/年間の合計/医療費の総額(円)"],
+        1
+    );
+    let Record::Subject(s) = &ds.records[0] else {
+        panic!("first record is the subject")
+    };
+    assert_eq!(
+        s.insured_id.as_ref().unwrap().to_jp_core(),
+        "01234567:123:4567:01"
+    );
+    assert_eq!(s.name_kana.as_ref().unwrap().text, "ケンシン ハナコ");
+    assert_eq!(
+        s.name_kana.as_ref().unwrap().family.as_deref(),
+        Some("ケンシン")
+    );
+    assert_eq!(s.name_kanji.as_ref().unwrap().text, "健診 花子");
+    assert_eq!(
+        s.name_kanji.as_ref().unwrap().given.as_deref(),
+        Some("花子")
+    );
+    assert_eq!(s.birth_date, Some(date("1980-04-01")));
+    assert_eq!(s.sex, Some(phrkit::record::Sex::Female));
+    let expenses: Vec<&MedicalExpense> = ds
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Expense(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let e = expenses[0];
+    assert_eq!((e.month.year(), e.month.month()), (2025, 3));
+    assert_eq!(e.category, CareCategory::MedicalOutpatient);
+    assert_eq!(e.days, Some(1));
+    assert_eq!(e.institution.name(), Some("サンプル内科クリニック"));
+    assert_eq!(
+        e.amounts,
+        ExpenseAmounts {
+            total: 4120,
+            insurer: 2884,
+            public: 0,
+            patient: 1236
+        }
+    );
+    assert_eq!(e.insurer_name.as_deref(), Some("サンプル健康保険組合"));
+    assert_eq!(e.notice_date, Some(date("2026-01-20")));
+    assert_eq!(expenses[1].category, CareCategory::Pharmacy);
+    assert_eq!(expenses[1].amounts.patient, 705);
+    assert_eq!(expenses[2].category, CareCategory::DentalOutpatient);
+    assert_eq!((expenses[2].month.month(), expenses[2].days), (11, Some(2)));
+    let total: u64 = expenses.iter().map(|e| e.amounts.total).sum();
+    assert_eq!(total, 12_340);
+}
+
+#[test]
+fn expense_csv_reads_in_utf8_bom_and_shift_jis_with_detection() {
+    let utf8 = fixture("expense.csv");
+    let variants = [
+        ("utf8", utf8.clone()),
+        ("bom", fixture("expense_bom.csv")),
+        ("sjis", sjis(&utf8)),
+    ];
+    for (name, bytes) in variants {
+        assert_eq!(
+            phrkit::read::detect_format(None, &bytes).unwrap(),
+            Format::MynaExpenseCsv,
+            "{name}"
+        );
+        let ds = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+        assert_expense_fixture(&ds);
+    }
+    let path = format!(
+        "{}/../fixtures/myna_portal/expense.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let ds = phrkit::read_path(&path, &ReadOptions::default()).unwrap();
+    assert_expense_fixture(&ds);
+}
+
+#[test]
+fn expense_csv_to_fhir_and_back_keeps_every_record() {
+    let ds = read_slice(&fixture("expense.csv"), &ReadOptions::strict()).unwrap();
+    let bytes = to_vec(
+        &ds.records,
+        WriteOptions::new(OutputFormat::BundleCollection),
+    )
+    .unwrap();
+    let back = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+    assert_eq!(back.records, ds.records);
+}
+
+fn csv_with_details(details: &str) -> Vec<u8> {
+    format!("\"わたしの情報\"\n\"医療費通知情報\"\n\n\"項目名\",\"内容\"\n\"医療費情報明細\"\n{details}").into_bytes()
+}
+
+const GOOD_DETAIL: &str = "\"診療年月\",\"2025年3月\"\n\"診療区分\",\"医科外来\"\n\"日数\",\"1\"\n\"医療機関等名称\",\"A\"\n\"医療費の総額（円）\",\"1,000\"\n\"保険者の負担額（円）\",\"700\"\n\"その他の公費の負担額（円）\",\"0\"\n\"窓口相当負担額（円）\",\"300\"\n";
+
+fn csv_row_of(e: &phrkit::Error) -> (u64, Option<String>) {
+    match e.location() {
+        Some(phrkit::Location::CsvRow { row, field }) => (*row, field.clone()),
+        other => panic!("expected a CSV row location, got {other:?}"),
+    }
+}
+
+#[test]
+fn expense_csv_bad_values_are_located_and_counted() {
+    let bad_date = GOOD_DETAIL.replace("2025年3月", "2025年13月");
+    let overflow = GOOD_DETAIL.replace("\"1,000\"", "\"99,999,999,999,999,999,999\"");
+    let share = GOOD_DETAIL.replace("\"700\"", "\"7,000\"");
+    let negative = GOOD_DETAIL.replace("\"300\"", "\"-300\"");
+    let cases = [
+        (bad_date, 6, "診療年月", "invalid-value"),
+        (overflow, 10, "医療費の総額(円)", "invalid-value"),
+        (share, 6, "医療費の総額(円)", "invalid-record"),
+        (negative, 13, "窓口相当負担額(円)", "invalid-value"),
+    ];
+    for (detail, row, field, reason) in cases {
+        let input = csv_with_details(&format!("{GOOD_DETAIL}{detail}{GOOD_DETAIL}"));
+        let e = read_slice(&input, &ReadOptions::strict()).unwrap_err();
+        assert_eq!(
+            csv_row_of(&e),
+            (row + 8, Some(field.to_owned())),
+            "{reason}"
+        );
+        // The message names the rule, never the value.
+        assert!(!e.to_string().contains("13月") && !e.to_string().contains("7,000"));
+        let ds = read_slice(&input, &ReadOptions::default()).unwrap();
+        assert!(ds.report.is_balanced());
+        assert_eq!(ds.report.items_read, 3);
+        assert_eq!(ds.report.converted, 2);
+        assert_eq!(ds.report.skipped[reason], 1);
+    }
+}
+
+#[test]
+fn expense_csv_keeps_unknown_keys_and_warns_on_sums() {
+    let extra = GOOD_DETAIL.replace(
+        "\"日数\",\"1\"\n",
+        "\"日数\",\"1\"\n\"備考\",\"任意の注記\"\n",
+    );
+    let mismatch = GOOD_DETAIL.replace("\"300\"", "\"299\"");
+    let input = csv_with_details(&format!(
+        "{extra}{mismatch}\"未知の見出し\"\n\"鍵\",\"値\"\n"
+    ));
+    let ds = read_slice(&input, &ReadOptions::strict()).unwrap();
+    assert_eq!(ds.records.len(), 2);
+    let Record::Expense(e) = &ds.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        e.extra,
+        vec![MetadataEntry {
+            key: "備考".into(),
+            value: "任意の注記".into()
+        }]
+    );
+    let codes: Vec<&str> = ds.report.issues.iter().map(|i| i.code.as_str()).collect();
+    assert_eq!(codes, ["amounts-do-not-add-up"]);
+    assert_eq!(ds.report.ignored_elements["医療費通知CSV/未知の見出し"], 1);
+    assert_eq!(
+        ds.report.ignored_elements["医療費通知CSV/未知の見出し/鍵"],
+        1
+    );
+    // Kept through FHIR too.
+    let bytes = to_vec(&ds.records, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
+    assert_eq!(
+        read_slice(&bytes, &ReadOptions::strict()).unwrap().records,
+        ds.records
+    );
+}
+
+#[test]
+fn expense_csv_incomplete_records_are_skipped_not_lost() {
+    let truncated: String = GOOD_DETAIL
+        .lines()
+        .take(5)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let input = csv_with_details(&format!(
+        "{truncated}{GOOD_DETAIL}{truncated}\"保険者情報\"\n"
+    ));
+    let ds = read_slice(&input, &ReadOptions::default()).unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!((ds.report.items_read, ds.report.converted), (3, 1));
+    assert_eq!(ds.report.skipped["incomplete-record"], 2);
+    let e = read_slice(&input, &ReadOptions::strict()).unwrap_err();
+    assert_eq!(csv_row_of(&e), (6, Some("保険者の負担額(円)".to_owned())));
+}
+
+#[test]
+fn expense_csv_hostile_inputs_fail_cleanly() {
+    // Empty and whitespace-only input: nothing to detect.
+    assert!(read_slice(b"", &ReadOptions::default()).is_err());
+    assert!(read_slice(b"  \n", &ReadOptions::default()).is_err());
+    let mut forced = ReadOptions::default();
+    forced.format = Some(Format::MynaExpenseCsv);
+    // Forced format on a different CSV: refused, not an empty success.
+    let e = read_slice(b"\"a\",\"b\"\n\"1\",\"2\"\n", &forced).unwrap_err();
+    assert!(e.to_string().contains("not a 医療費通知 CSV"), "{e}");
+    // FHIR JSON forced as the CSV: also refused.
+    assert!(read_slice(br#"{"resourceType":"Patient"}"#, &forced).is_err());
+    // Invalid in both UTF-8 and Shift_JIS.
+    let mut bad = csv_with_details(GOOD_DETAIL);
+    bad.extend_from_slice(b"\"\x82\xFF\"\n");
+    let e = read_slice(&bad, &forced).unwrap_err();
+    assert!(
+        matches!(e.location(), Some(phrkit::Location::Byte(_))),
+        "{e}"
+    );
+    // A BOM followed by Shift_JIS bytes: the BOM wins, so it is invalid UTF-8 (no silent mojibake).
+    let mut confused = b"\xEF\xBB\xBF".to_vec();
+    confused.extend(sjis(&fixture("expense.csv")));
+    assert!(read_slice(&confused, &forced).is_err());
+    // Unbalanced quotes.
+    let e = read_slice(&csv_with_details("\"診療年月\",\"2025年3月\n"), &forced);
+    assert!(e.is_err() || e.unwrap().report.is_balanced());
+    // Over the size limit: a typed limit error before any decoding.
+    let mut small = ReadOptions::default();
+    small.limits.max_document_bytes = 1024;
+    let big = csv_with_details(&GOOD_DETAIL.repeat(20));
+    assert_eq!(
+        phrkit::read::detect_format(None, &big).unwrap(),
+        Format::MynaExpenseCsv
+    );
+    let e = read_slice(&big, &small).unwrap_err();
+    assert!(
+        matches!(e.kind(), phrkit::ErrorKind::LimitExceeded { max: 1024, .. }),
+        "{e}"
+    );
+    // A detail heading with no records yields nothing, balanced.
+    let ds = read_slice(&csv_with_details(""), &forced).unwrap();
+    assert_eq!((ds.records.len(), ds.report.items_read), (0, 0));
 }

@@ -10,6 +10,11 @@ pub enum Format {
     FhirJson,
     /// FHIR NDJSON: one resource per line.
     FhirNdjson,
+    /// マイナポータル 医療費通知情報 CSV download (UTF-8, UTF-8 with BOM or Shift_JIS).
+    MynaExpenseCsv,
+    /// A payload read through a declarative mapping file (`docs/mapping.md`); never detected, because the
+    /// mapping decides what the input means.
+    Mapped,
 }
 
 impl Format {
@@ -18,6 +23,8 @@ impl Format {
         match self {
             Format::FhirJson => "fhir-json",
             Format::FhirNdjson => "fhir-ndjson",
+            Format::MynaExpenseCsv => "myna-expense-csv",
+            Format::Mapped => "mapped",
         }
     }
 }
@@ -38,6 +45,9 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     if body.is_empty() {
         return Err(super::unknown_format("empty input"));
     }
+    if body[0] == b'"' && looks_like_myna_expense_csv(body) {
+        return Ok(Format::MynaExpenseCsv);
+    }
     if body[0] == b'{' {
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
             return Ok(Format::FhirNdjson);
@@ -53,8 +63,17 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
         });
     }
     Err(super::unknown_format(
-        "not a format phrkit recognises (expected FHIR JSON or NDJSON)",
+        "not a format phrkit recognises (expected FHIR JSON, NDJSON or a マイナポータル 医療費通知 CSV)",
     ))
+}
+
+/// By content, not name: a quoted CSV whose head holds a 医療費通知 heading, in UTF-8 or Shift_JIS bytes.
+fn looks_like_myna_expense_csv(body: &[u8]) -> bool {
+    super::myna_portal::expense_csv::MARKERS.iter().any(|m| {
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(m);
+        memchr::memmem::find(body, m.as_bytes()).is_some()
+            || memchr::memmem::find(body, &sjis).is_some()
+    })
 }
 
 fn looks_like_ndjson(body: &[u8]) -> bool {
