@@ -484,3 +484,318 @@ fn expense_csv_hostile_inputs_fail_cleanly() {
     let ds = read_slice(&csv_with_details(""), &forced).unwrap();
     assert_eq!((ds.records.len(), ds.report.items_read), (0, 0));
 }
+
+// ------------------------------------------------------------------ mapping layer
+
+use phrkit::read::mapping::Mapping;
+
+fn mapping(name: &str) -> Mapping {
+    Mapping::from_json(&fixture(name)).unwrap()
+}
+
+#[test]
+fn mapping_reads_the_worked_medication_example() {
+    let m = mapping("medication_mapping.json");
+    assert_eq!(m.adapter().id, "example.medication-json");
+    let ds = m
+        .read_slice(&fixture("medication_payload.json"), &ReadOptions::strict())
+        .unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!((ds.report.items_read, ds.report.converted), (4, 4));
+    assert_eq!(ds.report.by_type["medicationDispense"], 3);
+    let Record::Subject(s) = &ds.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        s.insured_id.as_ref().unwrap().to_jp_core(),
+        "06139463:あいう:187:05"
+    );
+    assert_eq!(s.name_kana.as_ref().unwrap().text, "ケンシン ハナコ");
+    assert_eq!(s.birth_date, Some(date("1980-04-01")));
+    assert_eq!(s.sex, Some(phrkit::record::Sex::Female));
+    let meds: Vec<&MedicationDispense> = ds
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Medication(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let a = meds[0];
+    assert_eq!(a.drug.code(), Some((&DrugCodeSystem::Hot9, "103835401")));
+    assert_eq!(a.drug.name(), Some("ムコダイン錠２５０ｍｇ"));
+    assert_eq!(
+        (a.prescribed, a.dispensed),
+        (Some(date("2025-03-01")), Some(date("2025-03-02")))
+    );
+    assert_eq!(a.quantity.as_ref().unwrap().value(), Decimal::new(21, 0));
+    assert_eq!(a.quantity.as_ref().unwrap().unit(), "錠");
+    assert_eq!(a.dose.as_ref().unwrap().value(), Decimal::ONE);
+    assert_eq!(a.usage.as_ref().unwrap().text(), Some("１日３回朝昼夕食後"));
+    assert_eq!(a.days_supplied, Some(7));
+    assert_eq!(a.pharmacy.as_ref().unwrap().code(), Some("1341234567"));
+    assert_eq!(
+        a.prescriber.as_ref().unwrap().name(),
+        Some("サンプル内科クリニック")
+    );
+    // The unmapped member is kept, not dropped.
+    assert_eq!(
+        a.extra,
+        vec![MetadataEntry {
+            key: "generic".into(),
+            value: "後発品".into()
+        }]
+    );
+    let b = meds[1];
+    assert_eq!(b.drug.code(), Some((&DrugCodeSystem::Receipt, "620009101")));
+    assert_eq!(b.dispensed, Some(date("2025-03-02")));
+    assert_eq!(b.quantity.as_ref().unwrap().value().to_string(), "1.5");
+    let c = meds[2];
+    assert_eq!(
+        (c.drug.code(), c.drug.name()),
+        (None, Some("サンプル点眼液"))
+    );
+    assert_eq!(c.dispensed, Some(date("2025-04-10")));
+    assert_eq!(c.pharmacy.as_ref().unwrap().code(), None);
+    // And on to FHIR and back.
+    let bytes = to_vec(&ds.records, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
+    assert_eq!(
+        read_slice(&bytes, &ReadOptions::strict()).unwrap().records,
+        ds.records
+    );
+}
+
+#[test]
+fn mapping_reads_an_immunization_csv() {
+    let ds = mapping("immunization_mapping.json")
+        .read_slice(&fixture("immunization.csv"), &ReadOptions::strict())
+        .unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!((ds.report.items_read, ds.report.converted), (2, 2));
+    let imms: Vec<&Immunization> = ds
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Immunization(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(imms[0].occurred, CareDate::Date(date("2025-10-01")));
+    assert_eq!(imms[0].vaccine.name(), Some("インフルエンザHAワクチン"));
+    assert_eq!(imms[0].lot.as_deref(), Some("AB1234"));
+    assert_eq!(imms[0].dose_number, Some(1));
+    assert_eq!(imms[0].next_due, None);
+    assert!(imms[0].extra.is_empty());
+    assert_eq!(imms[1].dose_number, Some(1));
+    assert_eq!(imms[1].next_due, Some(date("2029-06-15")));
+    assert_eq!(
+        imms[1].target_disease.as_ref().unwrap().text(),
+        Some("肺炎球菌感染症")
+    );
+    assert_eq!(
+        imms[1].performer.as_ref().unwrap().name(),
+        Some("サンプル内科クリニック")
+    );
+    assert_eq!(
+        imms[1].extra,
+        vec![MetadataEntry {
+            key: "備考".into(),
+            value: "自費".into()
+        }]
+    );
+    // Shift_JIS CSV: same records.
+    let sj = mapping("immunization_mapping.json")
+        .read_slice(&sjis(&fixture("immunization.csv")), &ReadOptions::strict())
+        .unwrap();
+    assert_eq!(sj.records, ds.records);
+}
+
+#[test]
+fn mapping_reads_the_indicative_dummy_environment_shape() {
+    let ds = mapping("dummy_env_mapping.json")
+        .read_slice(&fixture("dummy_env_payload.json"), &ReadOptions::strict())
+        .unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!(ds.records.len(), 1);
+    let Record::Medication(m) = &ds.records[0] else {
+        panic!()
+    };
+    assert_eq!(m.drug.code(), Some((&DrugCodeSystem::Receipt, "620009101")));
+    assert_eq!(m.days_supplied, Some(14));
+    assert!(m.extra.is_empty());
+    assert_eq!(ds.report.ignored_elements["mapped/medication/備考"], 1);
+}
+
+#[test]
+fn mapping_bad_items_are_skipped_with_their_json_pointer() {
+    let m = mapping("medication_mapping.json");
+    let payload = r#"{"medications":[
+        {"date":"2025-02-30","name":"A"},
+        {"date":"2025-03-01","name":"B","qty":"1e999999","unit":"錠"},
+        {"date":"2025-03-01","name":"C","code_type":"XYZ","code":"1"},
+        {"date":"2025-03-01","name":"D","code_type":"HOT9","code":"12"},
+        {"date":"2025-03-01","name":"E","days":"400"},
+        "not an object",
+        {"date":"2025-03-01","name":{"nested":true}},
+        {"date":"2025-03-01","name":"ok"}
+    ]}"#;
+    let ds = m
+        .read_slice(payload.as_bytes(), &ReadOptions::default())
+        .unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!(ds.report.items_read, 8);
+    assert_eq!(ds.report.converted, 1);
+    assert_eq!(ds.report.skipped["invalid-value"], 5);
+    assert_eq!(ds.report.skipped["invalid-record"], 2);
+    let locations: Vec<String> = ds
+        .report
+        .issues
+        .iter()
+        .map(|i| i.location.to_string())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "#/patient",
+            "#/medications/0/date",
+            "#/medications/1/qty",
+            "#/medications/2/code_type",
+            "#/medications/3",
+            "#/medications/4",
+            "#/medications/5",
+            "#/medications/6/name",
+        ]
+    );
+    let e = m
+        .read_slice(payload.as_bytes(), &ReadOptions::strict())
+        .unwrap_err();
+    assert_eq!(e.location().unwrap().to_string(), "#/patient");
+    let with_patient = payload.replacen('{', r#"{"patient":{},"#, 1);
+    let e = m
+        .read_slice(with_patient.as_bytes(), &ReadOptions::strict())
+        .unwrap_err();
+    assert_eq!(e.location().unwrap().to_string(), "#/medications/0/date");
+}
+
+fn config_error(json: &str) -> (String, String) {
+    match Mapping::from_json(json.as_bytes()).unwrap_err().into_kind() {
+        phrkit::ErrorKind::Config { location, reason } => (location.to_string(), reason),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn mapping_files_are_validated_with_the_key_and_the_reason() {
+    let head = r#""phrkit_mapping":1,"adapter":{"id":"t","version":"1"},"input":{"kind":"json"}"#;
+    let rule = |r: &str| format!("{{{head},\"records\":[{r}]}}");
+    let cases = [
+        (
+            rule(r#"{"type":"vitals","fields":{}}"#),
+            "#/records/0/type",
+            "unknown record type",
+        ),
+        (
+            rule(r#"{"type":"medication","fields":{"drug_nam":"x","dispensed":"d"}}"#),
+            "#/records/0/fields/drug_nam",
+            "drug_nam is not a field of medication",
+        ),
+        (
+            rule(r#"{"type":"medication","fields":{"drug_name":"x"}}"#),
+            "#/records/0/fields",
+            "medication records need one of: prescribed, dispensed",
+        ),
+        (
+            rule(r#"{"type":"medication","fields":{"drug_code":"c","dispensed":"d"}}"#),
+            "#/records/0/fields/drug_code",
+            "drug_code needs drug_system",
+        ),
+        (
+            rule(r#"{"type":"medication","fields":{"drug_name":{"key":"a","const":"b"},"dispensed":"d"}}"#),
+            "#/records/0/fields/drug_name",
+            "exactly one of key, pointer or const",
+        ),
+        (
+            rule(r#"{"type":"expense","fields":{"month":"m"},"extra":1}"#),
+            "#/records/0/extra",
+            "unknown field `extra`",
+        ),
+        (
+            rule(r#"{"type":"expense","items":"a/b","fields":{"month":"m","category":"c","institution_name":"i","total":"t"}}"#),
+            "#/records/0/items",
+            "JSON pointer",
+        ),
+        (
+            format!(r#"{{{head},"records":[]}}"#),
+            "#/records",
+            "at least one record rule",
+        ),
+        (
+            r#"{"phrkit_mapping":2,"adapter":{"id":"t","version":"1"},"input":{"kind":"json"},"records":[]}"#.to_owned(),
+            "#/phrkit_mapping",
+            "unsupported mapping language version",
+        ),
+        (
+            r#"{"phrkit_mapping":1,"adapter":{"id":"t","version":"1"},"input":{"kind":"xml"},"records":[]}"#.to_owned(),
+            "#/input/kind",
+            "unknown variant `xml`",
+        ),
+        ("{".to_owned(), "#", "unexpected end of JSON"),
+    ];
+    for (json, at, why) in cases {
+        let (loc, reason) = config_error(&json);
+        assert_eq!(loc, at, "{json}");
+        assert!(reason.contains(why), "{reason} should contain {why}");
+    }
+    let csv_pointer = r#"{"phrkit_mapping":1,"adapter":{"id":"t","version":"1"},"input":{"kind":"csv"},"records":[{"type":"immunization","fields":{"date":{"pointer":"/a"},"vaccine_name":"v"}}]}"#;
+    assert_eq!(config_error(csv_pointer).0, "#/records/0/fields/date");
+}
+
+#[test]
+fn mapping_hostile_payloads() {
+    let m = mapping("medication_mapping.json");
+    // Empty and non-JSON payloads.
+    assert!(m.read_slice(b"", &ReadOptions::default()).is_err());
+    assert!(m
+        .read_slice(b"\"a\",\"b\"", &ReadOptions::default())
+        .is_err());
+    // Deeply nested: refused by the scan limit before parsing.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let e = m
+        .read_slice(deep.as_bytes(), &ReadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), phrkit::ErrorKind::LimitExceeded { .. }),
+        "{e}"
+    );
+    // Over the document limit.
+    let mut small = ReadOptions::default();
+    small.limits.max_document_bytes = 100;
+    let e = m
+        .read_slice(&fixture("medication_payload.json"), &small)
+        .unwrap_err();
+    assert!(matches!(
+        e.kind(),
+        phrkit::ErrorKind::LimitExceeded { max: 100, .. }
+    ));
+    // Missing items paths: a warning each in lenient mode, an error in strict mode.
+    let ds = m.read_slice(b"{}", &ReadOptions::default()).unwrap();
+    assert_eq!(ds.records.len(), 0);
+    assert_eq!(ds.report.issues.len(), 2);
+    assert!(m.read_slice(b"{}", &ReadOptions::strict()).is_err());
+    // A huge mapping file is refused.
+    let big = vec![b' '; 2 * 1024 * 1024];
+    assert!(Mapping::from_json(&big).is_err());
+}
+
+#[test]
+fn docs_show_the_fixture_files_verbatim() {
+    let doc = std::fs::read_to_string(format!("{}/../docs/mapping.md", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    for name in ["medication_mapping.json", "medication_payload.json"] {
+        let text = String::from_utf8(fixture(name)).unwrap();
+        assert!(
+            doc.contains(text.trim()),
+            "docs/mapping.md must quote {name} verbatim"
+        );
+    }
+}

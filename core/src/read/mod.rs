@@ -7,6 +7,7 @@
 mod detect;
 pub mod fhir_json;
 pub mod lines;
+pub mod mapping;
 pub mod myna_portal;
 
 use std::collections::VecDeque;
