@@ -799,3 +799,183 @@ fn docs_show_the_fixture_files_verbatim() {
         );
     }
 }
+
+// ------------------------------------------------------------------ property: records → FHIR → records
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        // Japanese, ASCII, quotes, backslashes and control characters: whatever JSON must escape.
+        "[a-zA-Z0-9あ-んア-ン漢字\"\\\\\u{1}\n ]{1,12}"
+            .prop_filter("non-blank", |s| !s.trim().is_empty())
+    }
+
+    fn institution() -> impl Strategy<Value = Institution> {
+        (
+            prop::option::of(prop_oneof!["[0-9]{7}", "[0-9]{10}"]),
+            prop::option::of(text()),
+        )
+            .prop_filter_map("code or name", |(c, n)| {
+                Institution::new(c.as_deref(), n.as_deref()).ok()
+            })
+    }
+
+    fn drug() -> impl Strategy<Value = Drug> {
+        let code = prop_oneof![
+            "[0-9]{9}".prop_map(|c| (DrugCodeSystem::Hot9, c)),
+            "[0-9]{9}".prop_map(|c| (DrugCodeSystem::Receipt, c)),
+            "[0-9]{13}".prop_map(|c| (DrugCodeSystem::Hot13, c)),
+            "[0-9A-Z]{12}".prop_map(|c| (DrugCodeSystem::Yj, c)),
+            "[0-9A-Z]{12}".prop_map(|c| (DrugCodeSystem::GeneralName, c)),
+            "[0-9]{4}".prop_map(|c| (DrugCodeSystem::Other("http://example.org/drug".into()), c)),
+        ];
+        (prop::option::of(code), prop::option::of(text())).prop_filter_map(
+            "code or name",
+            |(c, n)| {
+                Drug::new(
+                    c.as_ref().map(|(s, c)| (s.clone(), c.as_str())),
+                    n.as_deref(),
+                )
+                .ok()
+            },
+        )
+    }
+
+    fn day() -> impl Strategy<Value = NaiveDate> {
+        (2000i32..2030, 1u32..13, 1u32..29)
+            .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    fn extra() -> impl Strategy<Value = Vec<MetadataEntry>> {
+        prop::collection::vec(
+            (text(), text()).prop_map(|(key, value)| MetadataEntry { key, value }),
+            0..3,
+        )
+    }
+
+    fn expense() -> impl Strategy<Value = MedicalExpense> {
+        (
+            (2000i32..2030, 1u32..13),
+            prop_oneof![
+                Just("医科外来".to_owned()),
+                Just("調剤".to_owned()),
+                Just("歯科入院".to_owned()),
+                text()
+            ],
+            prop::option::of(0u32..32),
+            institution(),
+            (0u64..u64::MAX / 2, 0u64..1000, 0u64..1000, 0u64..1000),
+            prop::option::of(text()),
+            prop::option::of(0i64..400),
+            extra(),
+        )
+            .prop_filter_map(
+                "valid",
+                |((y, m), c, days, inst, (t, a, b, p), ins, notice, extra)| {
+                    let month = YearMonth::new(y, m).unwrap();
+                    MedicalExpense::new(ExpenseFields {
+                        month,
+                        category: CareCategory::from_label(&c),
+                        days,
+                        institution: inst,
+                        amounts: ExpenseAmounts {
+                            total: t,
+                            insurer: a.min(t),
+                            public: b.min(t),
+                            patient: p.min(t),
+                        },
+                        insurer_name: ins,
+                        notice_date: notice.map(|n| month.first_day() + chrono::Duration::days(n)),
+                        extra,
+                    })
+                    .ok()
+                },
+            )
+    }
+
+    fn dispense() -> impl Strategy<Value = MedicationDispense> {
+        (
+            drug(),
+            (prop::option::of(day()), prop::option::of(0i64..30)),
+            prop::option::of((
+                (0i64..100_000, 0u32..4),
+                text(),
+                prop::option::of("[A-Z]{2,4}"),
+            )),
+            prop::option::of(0u32..367),
+            (
+                prop::option::of(institution()),
+                prop::option::of(institution()),
+            ),
+            prop::option::of((1u32..9, 1u32..9)),
+            extra(),
+        )
+            .prop_filter_map(
+                "valid",
+                |(drug, (p, gap), qty, days, (ph, pr), rp, extra)| {
+                    let mut f = DispenseFields::new(drug);
+                    f.prescribed = p;
+                    f.dispensed = match (p, gap) {
+                        (Some(p), Some(g)) => Some(p + chrono::Duration::days(g)),
+                        (None, _) => Some(date("2025-01-01")),
+                        _ => None,
+                    };
+                    f.quantity = qty.and_then(|((v, s), u, m)| {
+                        DrugAmount::new(Decimal::new(v, s), &u, m.as_deref()).ok()
+                    });
+                    f.days_supplied = days;
+                    f.pharmacy = ph;
+                    f.prescriber = pr;
+                    f.rp = rp.map(|(rp, order)| RpPosition { rp, order });
+                    f.extra = extra;
+                    MedicationDispense::new(f).ok()
+                },
+            )
+    }
+
+    fn immunization() -> impl Strategy<Value = Immunization> {
+        (
+            drug(),
+            day(),
+            prop::option::of("[A-Z0-9]{1,8}"),
+            prop::option::of(1u32..10),
+            prop::option::of(text()),
+            prop::option::of(0i64..4000),
+            extra(),
+        )
+            .prop_filter_map("valid", |(v, d, lot, n, disease, due, extra)| {
+                let mut f = ImmunizationFields::new(CareDate::Date(d), v);
+                f.lot = lot;
+                f.dose_number = n;
+                f.target_disease =
+                    disease.and_then(|t| CodedText::text_only(&t, "target disease").ok());
+                f.next_due = due.map(|x| d + chrono::Duration::days(x));
+                f.extra = extra;
+                Immunization::new(f).ok()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_care_records_round_trip(
+            e in prop::collection::vec(expense(), 0..4),
+            d in prop::collection::vec(dispense(), 0..4),
+            i in prop::collection::vec(immunization(), 0..4),
+            oid in any::<bool>(),
+        ) {
+            let records: Vec<Record> = e.into_iter().map(Record::from)
+                .chain(d.into_iter().map(Record::from))
+                .chain(i.into_iter().map(Record::from))
+                .collect();
+            let mut opts = WriteOptions::new(OutputFormat::BundleCollection);
+            if oid { opts.code_systems = CodeSystemStyle::Oid; }
+            let bytes = to_vec(&records, opts).unwrap();
+            let ds = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+            prop_assert_eq!(ds.records, records);
+            prop_assert!(ds.report.ignored_elements.is_empty());
+        }
+    }
+}
