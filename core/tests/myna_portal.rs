@@ -979,3 +979,72 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn jp_core_shaped_resources_decode_and_count_what_is_not_kept() {
+    // Handwritten after the JP Core examples described in jp-fhir.md §6/§7 (OID forms, 1.1.2 style).
+    let dispense = r#"{"resourceType":"MedicationDispense","meta":{"profile":["http://jpfhir.jp/fhir/core/StructureDefinition/JP_MedicationDispense"]},
+      "identifier":[{"system":"urn:oid:1.2.392.100495.20.3.81","value":"1"},{"system":"urn:oid:1.2.392.100495.20.3.82","value":"1"}],
+      "status":"completed",
+      "medicationCodeableConcept":{"coding":[{"system":"urn:oid:1.2.392.200119.4.403.1","code":"103835401","display":"ムコダイン錠２５０ｍｇ"}]},
+      "subject":{"reference":"Patient/p1"},
+      "performer":[{"actor":{"reference":"Practitioner/x"}}],
+      "quantity":{"value":9,"unit":"錠","system":"urn:oid:1.2.392.100495.20.2.101","code":"TAB"},
+      "daysSupply":{"value":3,"unit":"日","system":"http://unitsofmeasure.org","code":"d"},
+      "whenHandedOver":"2025-03-02T10:00:00+09:00",
+      "dosageInstruction":[{"timing":{"code":{"coding":[{"system":"urn:oid:1.2.392.200250.2.2.20.20","code":"1013044400000000","display":"内服・経口・１日３回朝昼夕食後"}]}},
+        "route":{"coding":[{"system":"urn:oid:1.2.392.100495.20.2.34","code":"PO","display":"口"}]},
+        "method":{"coding":[{"system":"urn:oid:1.2.392.200250.2.2.20.40","code":"10","display":"経口"}]},
+        "doseAndRate":[{"doseQuantity":{"value":1,"unit":"錠","system":"urn:oid:1.2.392.100495.20.2.101","code":"TAB"}}]}]}"#;
+    let immunization = r#"{"resourceType":"Immunization","status":"completed",
+      "vaccineCode":{"coding":[{"system":"http://capstandard.jp/iyaku.info/CodeSystem/YJ-code","code":"6311400A1010","display":"肺炎球菌ワクチン"}]},
+      "patient":{"reference":"Patient/p1"},"occurrenceDateTime":"2025-10-01T10:30:00+09:00","lotNumber":"L1",
+      "doseQuantity":{"value":0.5,"unit":"mL"},
+      "performer":[{"function":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0443","code":"OP"}]},"actor":{"reference":"Practitioner/x"}}],
+      "protocolApplied":[{"targetDisease":[{"coding":[{"system":"urn:oid:1.2.392.200119.4.101.6","code":"VQH3","display":"肺炎球菌感染症"}]}],"doseNumberPositiveInt":1}]}"#;
+    let ndjson = format!(
+        "{}\n{}\n",
+        dispense.replace('\n', ""),
+        immunization.replace('\n', "")
+    );
+    let ds = read_slice(ndjson.as_bytes(), &ReadOptions::strict()).unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!(ds.records.len(), 2);
+    let Record::Medication(d) = &ds.records[0] else {
+        panic!()
+    };
+    assert_eq!(d.drug.code(), Some((&DrugCodeSystem::Hot9, "103835401")));
+    assert_eq!(d.drug.name(), Some("ムコダイン錠２５０ｍｇ"));
+    assert_eq!(d.rp, Some(RpPosition { rp: 1, order: 1 }));
+    assert_eq!(d.quantity.as_ref().unwrap().merit9(), Some("TAB"));
+    assert_eq!(d.days_supplied, Some(3));
+    assert_eq!(d.dispensed, Some(date("2025-03-02")));
+    let usage = d.usage.as_ref().unwrap().coding().unwrap();
+    assert_eq!(
+        (usage.system.as_str(), usage.code.as_str()),
+        (
+            "http://jami.jp/CodeSystem/MedicationUsage",
+            "1013044400000000"
+        )
+    );
+    assert_eq!(d.route.as_ref().unwrap().coding().unwrap().code, "PO");
+    assert_eq!(d.pharmacy, None);
+    let Record::Immunization(i) = &ds.records[1] else {
+        panic!()
+    };
+    assert_eq!(i.dose_number, Some(1));
+    assert_eq!(
+        i.target_disease.as_ref().unwrap().coding().unwrap().system,
+        "http://medis.or.jp/CodeSystem/master-disease-exCode"
+    );
+    let ignored = &ds.report.ignored_elements;
+    for path in [
+        "MedicationDispense.performer.actor.reference",
+        "MedicationDispense.dosageInstruction.method",
+        "Immunization.doseQuantity",
+        "Immunization.performer.function",
+        "Immunization.performer.actor.reference",
+    ] {
+        assert_eq!(ignored.get(path), Some(&1), "{path}: {ignored:?}");
+    }
+}

@@ -191,18 +191,35 @@ pub(crate) fn parse_date(
         .ok_or_else(|| invalid(place, pointer, "expected a full date YYYY-MM-DD"))
 }
 
-/// An institution from a logical reference (identifier under any alias, display).
+/// An institution from a logical reference (identifier under any alias, display). Parts phrkit does not
+/// keep — a literal `reference` (not resolved), an identifier of another system, extensions — are counted
+/// as ignored under `element`, never dropped silently.
 pub(crate) fn institution(
     r: &cm::Ref<'_>,
+    element: &str,
+    report: &mut Report,
     place: &ResourcePlace,
     pointer: &str,
 ) -> Result<Option<Institution>, Error> {
-    let code = r.identifier.as_ref().and_then(|i| {
-        let sys = i.system.as_deref()?;
-        (INSTITUTION_10.matches(sys) || INSTITUTION_7.matches(sys))
-            .then_some(i.value.as_deref())
-            .flatten()
-    });
+    if r.reference.is_some() {
+        report.ignore_element(&format!("{element}.reference"));
+    }
+    if !r.extension.is_empty() {
+        report.ignore_element(&format!("{element}.extension"));
+    }
+    let code = match &r.identifier {
+        Some(i) => {
+            let known = i
+                .system
+                .as_deref()
+                .is_some_and(|s| INSTITUTION_10.matches(s) || INSTITUTION_7.matches(s));
+            if !known || i.value.is_none() {
+                report.ignore_element(&format!("{element}.identifier"));
+            }
+            i.value.as_deref().filter(|_| known)
+        }
+        None => None,
+    };
     if code.is_none() && r.display.is_none() {
         return Ok(None);
     }

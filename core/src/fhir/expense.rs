@@ -291,6 +291,15 @@ fn amounts(
     })
 }
 
+fn insurer_name(r: &cm::ExplanationOfBenefit<'_>, report: &mut Report) -> Option<String> {
+    let insurer = r.insurer.as_ref()?;
+    if insurer.reference.is_some() || insurer.identifier.is_some() {
+        // Only the insurer's name is modelled (the notice names it; it carries no insurer number).
+        report.ignore_element("ExplanationOfBenefit.insurer");
+    }
+    insurer.display.as_deref().map(str::to_owned)
+}
+
 /// Decodes an ExplanationOfBenefit into a record.
 pub(crate) fn decode(
     r: &cm::ExplanationOfBenefit<'_>,
@@ -305,8 +314,9 @@ pub(crate) fn decode(
         )
     })?;
     let provider = r.provider.as_ref();
+    let el = "ExplanationOfBenefit.provider";
     let institution = match provider {
-        Some(p) => institution(p, place, "/provider")?,
+        Some(p) => institution(p, el, report, place, "/provider")?,
         None => None,
     }
     .ok_or_else(|| {

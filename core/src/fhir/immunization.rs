@@ -168,8 +168,20 @@ pub(crate) fn decode(
         }
     }
     for (i, p) in r.performer.iter().enumerate() {
+        let is_ap = |f: &super::model::CodeableConcept<'_>| {
+            f.coding
+                .iter()
+                .all(|c| c.system.as_deref() == Some(V2_0443) && c.code.as_deref() == Some("AP"))
+        };
+        if p.function.as_ref().is_some_and(|f| !is_ap(f)) {
+            // phrkit writes AP (administering provider) for the institution; other roles are not kept.
+            report.ignore_element("Immunization.performer.function");
+        }
         match (&p.actor, i) {
-            (Some(a), 0) => f.performer = institution(a, place, "/performer/0/actor")?,
+            (Some(a), 0) => {
+                let el = "Immunization.performer.actor";
+                f.performer = institution(a, el, report, place, "/performer/0/actor")?
+            }
             _ => report.ignore_element("Immunization.performer"),
         }
     }

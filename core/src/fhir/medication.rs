@@ -309,7 +309,8 @@ pub(crate) fn decode(
             }
             Some(EXT_PRESCRIBER) => {
                 if let Some(r) = &e.value_reference {
-                    f.prescriber = institution(r, place, &p)?;
+                    let el = "MedicationDispense.extension.valueReference";
+                    f.prescriber = institution(r, el, report, place, &p)?;
                 }
             }
             Some(EXT_SOURCE_METADATA) => f.extra.push(extra_entry(e, place, &p)?),
@@ -323,7 +324,10 @@ pub(crate) fn decode(
     }
     for (i, p) in r.performer.iter().enumerate() {
         match (&p.actor, i) {
-            (Some(a), 0) => f.pharmacy = institution(a, place, "/performer/0/actor")?,
+            (Some(a), 0) => {
+                let el = "MedicationDispense.performer.actor";
+                f.pharmacy = institution(a, el, report, place, "/performer/0/actor")?
+            }
             _ => report.ignore_element("MedicationDispense.performer"),
         }
     }
