@@ -373,11 +373,7 @@ pub(crate) fn decode(
         days,
         institution,
         amounts: amounts(r, report, place)?,
-        insurer_name: r
-            .insurer
-            .as_ref()
-            .and_then(|i| i.display.as_deref())
-            .map(str::to_owned),
+        insurer_name: insurer_name(r, report),
         notice_date,
         extra,
     };
