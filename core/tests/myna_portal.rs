@@ -297,6 +297,7 @@ fn assert_expense_fixture(ds: &phrkit::read::Dataset) {
     );
     assert_eq!(e.insurer_name.as_deref(), Some("サンプル健康保険組合"));
     assert_eq!(e.notice_date, Some(date("2026-01-20")));
+    assert!(expenses.iter().all(|e| e.extra.is_empty()));
     assert_eq!(expenses[1].category, CareCategory::Pharmacy);
     assert_eq!(expenses[1].amounts.patient, 705);
     assert_eq!(expenses[2].category, CareCategory::DentalOutpatient);
@@ -393,25 +394,30 @@ fn expense_csv_keeps_unknown_keys_and_warns_on_sums() {
     );
     let mismatch = GOOD_DETAIL.replace("\"300\"", "\"299\"");
     let input = csv_with_details(&format!(
-        "{extra}{mismatch}\"未知の見出し\"\n\"鍵\",\"値\"\n"
+        "{extra}{mismatch}\"未知の見出し\"\n\"鍵\",\"値\"\n\"保険者情報\"\n\"医療費情報明細の範囲\",\"2025年3月\"\n"
     ));
     let ds = read_slice(&input, &ReadOptions::strict()).unwrap();
     assert_eq!(ds.records.len(), 2);
     let Record::Expense(e) = &ds.records[0] else {
         panic!()
     };
+    let entry = |k: &str, v: &str| MetadataEntry {
+        key: k.into(),
+        value: v.into(),
+    };
     assert_eq!(
         e.extra,
-        vec![MetadataEntry {
-            key: "備考".into(),
-            value: "任意の注記".into()
-        }]
+        vec![entry("備考", "任意の注記"), entry("未知の見出し/鍵", "値")]
     );
+    let Record::Expense(e2) = &ds.records[1] else {
+        panic!()
+    };
+    assert_eq!(e2.extra, vec![entry("未知の見出し/鍵", "値")]);
     let codes: Vec<&str> = ds.report.issues.iter().map(|i| i.code.as_str()).collect();
     assert_eq!(codes, ["amounts-do-not-add-up"]);
     assert_eq!(ds.report.ignored_elements["医療費通知CSV/未知の見出し"], 1);
     assert_eq!(
-        ds.report.ignored_elements["医療費通知CSV/未知の見出し/鍵"],
+        ds.report.ignored_elements["医療費通知CSV/保険者情報/医療費情報明細の範囲"],
         1
     );
     // Kept through FHIR too.
@@ -603,6 +609,15 @@ fn mapping_reads_an_immunization_csv() {
             value: "自費".into()
         }]
     );
+    // From a file: same records.
+    let path = format!(
+        "{}/../fixtures/myna_portal/immunization.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let from_file = mapping("immunization_mapping.json")
+        .read_path(&path, &ReadOptions::strict())
+        .unwrap();
+    assert_eq!(from_file.records, ds.records);
     // Shift_JIS CSV: same records.
     let sj = mapping("immunization_mapping.json")
         .read_slice(&sjis(&fixture("immunization.csv")), &ReadOptions::strict())

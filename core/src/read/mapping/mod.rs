@@ -80,6 +80,13 @@ impl Mapping {
         Ok(Box::new(reader))
     }
 
+    /// Reads a payload file into a [`Dataset`], refusing more than `Limits::max_document_bytes`.
+    pub fn read_path(&self, path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Dataset> {
+        let file = std::fs::File::open(path)?;
+        let bytes = crate::read::read_bounded(file, opts.limits.max_document_bytes)?;
+        self.read_slice(&bytes, opts)
+    }
+
     /// Reads a whole payload into a [`Dataset`].
     pub fn read_slice(&self, bytes: &[u8], opts: &ReadOptions) -> Result<Dataset> {
         let mut r = self.open_slice(bytes, opts)?;

@@ -7,9 +7,11 @@
 //! bounded by [`MAX_EXPENSE_CSV_BYTES`] and `Limits::max_document_bytes`.
 //!
 //! Accounting: items are the subject and each detail record; `items_read == converted + skipped`. Keys that
-//! are derivable or document-level (年齢, ranges, summary amounts used only for checking) are counted in
-//! `ignored_elements` under `医療費通知CSV/<block>/<key>`; unknown keys inside a detail record are kept on
-//! the record (`extra`), never dropped.
+//! are derivable (年齢, listing ranges and periods, summary amounts used only for checking) are counted in
+//! `ignored_elements` under `医療費通知CSV/<block>/<key>`. Unknown keys are never dropped (§3.3 rule 5):
+//! inside a detail record they are kept on that record (`extra`); in document-level blocks they are kept
+//! on every detail record as `<block>/<key>`; in 資格情報 (personal data) they are only counted, so that
+//! unknown personal fields are not copied onto every record — a deliberate privacy trade-off.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -50,6 +52,9 @@ const DETAIL_KEYS: [&str; 8] = [
     K_PATIENT,
 ];
 const AMOUNT_KEYS: [&str; 4] = [K_TOTAL, K_INSURER, K_PUBLIC, K_PATIENT];
+/// Known document-level keys that restate what the records already say (ranges and periods of the
+/// listing): counted as ignored rather than copied onto every record.
+const DERIVED_KEYS: [&str; 3] = ["一覧表示の範囲", "医療費情報明細の範囲", "期間"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Block {
@@ -117,6 +122,8 @@ struct Parser {
     total_block: BTreeMap<&'static str, Cell>,
     pending: Option<Pending>,
     details: Vec<Pending>,
+    /// Unknown key/value pairs outside the detail and eligibility blocks.
+    document_extra: Vec<MetadataEntry>,
 }
 
 fn at(row: u64, field: &str) -> Location {
@@ -151,6 +158,7 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Buffered> {
         total_block: BTreeMap::new(),
         pending: None,
         details: Vec::new(),
+        document_extra: Vec::new(),
     };
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -255,6 +263,16 @@ impl Parser {
             Block::Detail => return self.detail_value(key, cell),
             Block::Insurer if key == "保険者の名称" => {
                 self.insurer_name = Some(value.to_owned()).filter(|v| !v.is_empty())
+            }
+            Block::Preamble | Block::Overview | Block::Insurer | Block::Unknown(_)
+                if !DERIVED_KEYS.contains(&key.as_str()) =>
+            {
+                // Unknown document-level keys travel with every detail record (spec §3.3 rule 5).
+                let key = format!("{}/{key}", self.block.label());
+                self.document_extra.push(MetadataEntry {
+                    key,
+                    value: cell.value,
+                });
             }
             _ => self.ignore(&key),
         }
@@ -369,7 +387,12 @@ impl Parser {
         let mut sums = [0u64; 4];
         for p in std::mem::take(&mut self.details) {
             self.report.items_read += 1;
-            match expense(&p, self.insurer_name.as_deref(), notice_date) {
+            match expense(
+                &p,
+                self.insurer_name.as_deref(),
+                notice_date,
+                &self.document_extra,
+            ) {
                 Ok(e) => {
                     if !e.amounts.adds_up() {
                         self.report.issue(
@@ -445,6 +468,7 @@ fn expense(
     p: &Pending,
     insurer_name: Option<&str>,
     notice_date: Option<chrono::NaiveDate>,
+    document_extra: &[MetadataEntry],
 ) -> Result<MedicalExpense> {
     let (m, row) = get(p, K_MONTH);
     let month = jp_text::parse_year_month(m).ok_or_else(|| {
@@ -484,7 +508,7 @@ fn expense(
         amounts,
         insurer_name: insurer_name.map(str::to_owned),
         notice_date,
-        extra: p.extra.clone(),
+        extra: p.extra.iter().chain(document_extra).cloned().collect(),
     })
     .map_err(|e| Error::invalid_record(at(p.start_row, K_TOTAL), e))
 }
