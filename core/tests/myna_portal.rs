@@ -1063,3 +1063,63 @@ fn jp_core_shaped_resources_decode_and_count_what_is_not_kept() {
         assert_eq!(ignored.get(path), Some(&1), "{path}: {ignored:?}");
     }
 }
+
+#[test]
+fn mapping_reads_simple_measurements() {
+    let mapping = r#"{"phrkit_mapping":1,"adapter":{"id":"t.vitals","version":"1"},"input":{"kind":"csv"},
+      "records":[{"type":"measurement","fields":{"kind":"種類","time":"日時","value":"値","unit":"単位","systolic":"上","diastolic":"下"}}]}"#;
+    let csv = "種類,日時,値,単位,上,下,機器\n\
+               bodyMass,2025-03-01T07:00:00+09:00,60.5,kg,,,体重計A\n\
+               bloodPressure,2025-03-01T07:05:00+09:00,,,128,82,\n\
+               bodyMass,2025-03-02,61.0,kg,,,\n\
+               bloodPressure,2025-03-02,,,128,,\n\
+               heartRate,2025-03-02,abc,/min,,,\n";
+    let m = Mapping::from_json(mapping.as_bytes()).unwrap();
+    let ds = m
+        .read_slice(csv.as_bytes(), &ReadOptions::default())
+        .unwrap();
+    assert!(ds.report.is_balanced());
+    assert_eq!(
+        (ds.report.items_read, ds.report.converted),
+        (5, 3),
+        "{:?}",
+        ds.report.issues
+    );
+    assert_eq!(ds.report.skipped["invalid-value"], 2);
+    let Record::Measurement(w) = &ds.records[0] else {
+        panic!()
+    };
+    assert_eq!(w.kind(), &phrkit::Kind::BodyWeight);
+    assert_eq!(
+        w.value(),
+        &phrkit::record::MeasurementValue::Quantity(phrkit::record::Quantity::new(
+            Decimal::new(605, 1),
+            phrkit::record::Unit::Kilogram
+        ))
+    );
+    assert_eq!(
+        w.metadata(),
+        &[MetadataEntry {
+            key: "機器".into(),
+            value: "体重計A".into()
+        }]
+    );
+    let Record::Measurement(bp) = &ds.records[1] else {
+        panic!()
+    };
+    assert_eq!(bp.kind(), &phrkit::Kind::BloodPressure);
+    let Record::Measurement(w2) = &ds.records[2] else {
+        panic!()
+    };
+    assert_eq!(
+        w2.effective(),
+        &phrkit::record::Effective::Date(date("2025-03-02"))
+    );
+    let locations: Vec<String> = ds
+        .report
+        .issues
+        .iter()
+        .map(|i| i.location.to_string())
+        .collect();
+    assert_eq!(locations, ["row 5, field 上", "row 6, field 値"]);
+}

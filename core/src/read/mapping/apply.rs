@@ -260,15 +260,7 @@ fn medication(v: &Values<'_>, extra: Vec<MetadataEntry>) -> Result<Record> {
 }
 
 fn immunization(v: &Values<'_>, extra: Vec<MetadataEntry>) -> Result<Record> {
-    let when = v.parse(
-        "date",
-        |s| {
-            crate::fhir::from_fhir::timestamp(s)
-                .map(CareDate::Instant)
-                .or_else(|| jp_text::parse_date(s).map(CareDate::Date))
-        },
-        "not a date or a date-time with offset",
-    )?;
+    let when = v.parse("date", care_date, "not a date or a date-time with offset")?;
     let when =
         when.ok_or_else(|| invalid(v.item, crate::record::RecordError::Empty { field: "date" }))?;
     let code = match (v.text("vaccine_code"), v.drug_system("vaccine_system")) {
@@ -334,6 +326,71 @@ fn expense(v: &Values<'_>, extra: Vec<MetadataEntry>) -> Result<Record> {
     })
     .map(Record::Expense)
     .map_err(|e| invalid(v.item, e))
+}
+
+fn care_date(s: &str) -> Option<CareDate> {
+    crate::fhir::from_fhir::timestamp(s)
+        .map(CareDate::Instant)
+        .or_else(|| jp_text::parse_date(s).map(CareDate::Date))
+}
+
+fn measurement(v: &Values<'_>, extra: Vec<MetadataEntry>) -> Result<Record> {
+    use crate::record::{Effective, Kind, Measurement, Unit};
+    // A PGHD code (`bodyMass`) or phrkit's kind name as reports show it.
+    let by_code = |c: &str| {
+        Kind::from_pghd(c).or_else(|| {
+            crate::record::KIND_TABLE
+                .iter()
+                .find(|r| r.kind.name() == c)
+                .map(|r| r.kind.clone())
+        })
+    };
+    let kind = v.parse("kind", by_code, "not a PGHD code or kind name phrkit knows")?;
+    let kind =
+        kind.ok_or_else(|| invalid(v.item, crate::record::RecordError::Empty { field: "kind" }))?;
+    let when = |name: &str| v.parse(name, care_date, "not a date or a date-time with offset");
+    let effective = match (when("time")?, when("end")?) {
+        (Some(CareDate::Date(d)), None) => Effective::Date(d),
+        (Some(CareDate::Instant(t)), None) => Effective::Instant(t),
+        (Some(CareDate::Instant(s)), Some(CareDate::Instant(e))) => {
+            Effective::from_bounds(s, e).map_err(|e| invalid(v.item, e))?
+        }
+        (Some(_), Some(_)) => return Err(v.err("end", "a period needs date-times with offsets")),
+        (None, _) => {
+            return Err(invalid(
+                v.item,
+                crate::record::RecordError::Empty { field: "time" },
+            ))
+        }
+    };
+    let m = match (
+        v.decimal("value")?,
+        v.decimal("systolic")?,
+        v.decimal("diastolic")?,
+    ) {
+        (_, Some(s), Some(d)) if kind == Kind::BloodPressure => {
+            Measurement::blood_pressure(effective, s, d)
+        }
+        (_, _, _) if kind == Kind::BloodPressure => {
+            return Err(v.err("systolic", "blood pressure needs systolic and diastolic"))
+        }
+        (Some(value), _, _) => {
+            let unit = v.parse(
+                "unit",
+                |u| Unit::from_ucum(u).or_else(|| Unit::from_source_spelling(u)),
+                "not a unit phrkit knows (UCUM or a known spelling)",
+            )?;
+            let unit = unit.ok_or_else(|| v.err("unit", "missing unit"))?;
+            Measurement::quantity(kind, effective, value, unit)
+        }
+        _ => return Err(v.err("value", "missing value")),
+    }
+    .map_err(|e| invalid(v.item, e))?;
+    Ok(Record::Measurement(if extra.is_empty() {
+        m
+    } else {
+        m.with_metadata(extra)
+    }))
 }
 
 fn person_name(s: &str) -> PersonName {
@@ -428,6 +485,7 @@ fn convert(spec: &RecordSpec, item: &Item<'_>, report: &mut Report) -> Result<Re
         "medication" => medication(&v, extra),
         "immunization" => immunization(&v, extra),
         "expense" => expense(&v, extra),
+        "measurement" => measurement(&v, extra),
         _ => subject(&v),
     }
 }

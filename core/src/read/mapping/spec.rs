@@ -95,7 +95,7 @@ impl FieldSpec {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordSpec {
-    /// `medication`, `immunization`, `expense` or `subject`.
+    /// `medication`, `immunization`, `expense`, `subject` or `measurement`.
     #[serde(rename = "type")]
     pub record_type: String,
     /// JSON pointer to an array of items (each becomes one record) or to one object (one record). JSON
@@ -224,6 +224,17 @@ pub const SUBJECT_FIELDS: &[FieldDef] = &[
     ("sex", Sex),
 ];
 
+/// Fields of `measurement` records (lifelog readings; kinds by PGHD code, e.g. `bodyWeight`).
+pub const MEASUREMENT_FIELDS: &[FieldDef] = &[
+    ("kind", Text),
+    ("time", DateOrInstant),
+    ("end", DateOrInstant),
+    ("value", Decimal),
+    ("unit", Text),
+    ("systolic", Decimal),
+    ("diastolic", Decimal),
+];
+
 /// The fields of a record type, or `None` for an unknown type.
 pub fn fields_of(record_type: &str) -> Option<&'static [FieldDef]> {
     Some(match record_type {
@@ -231,6 +242,7 @@ pub fn fields_of(record_type: &str) -> Option<&'static [FieldDef]> {
         "immunization" => IMMUNIZATION_FIELDS,
         "expense" => EXPENSE_FIELDS,
         "subject" => SUBJECT_FIELDS,
+        "measurement" => MEASUREMENT_FIELDS,
         _ => return None,
     })
 }
@@ -247,6 +259,7 @@ pub fn required_of(record_type: &str) -> &'static [&'static [&'static str]] {
             &["institution_code", "institution_name"],
             &["total"],
         ],
+        "measurement" => &[&["kind"], &["time"], &["value", "systolic"]],
         _ => &[],
     }
 }
@@ -265,6 +278,11 @@ pub fn companions_of(record_type: &str) -> &'static [(&'static str, &'static str
         "subject" => &[
             ("insured_number", "insurer_number"),
             ("insurer_number", "insured_number"),
+        ],
+        "measurement" => &[
+            ("value", "unit"),
+            ("systolic", "diastolic"),
+            ("diastolic", "systolic"),
         ],
         _ => &[],
     }

@@ -37,7 +37,7 @@ pub(super) fn validate(f: &MappingFile) -> Result<()> {
         let Some(known) = fields_of(&r.record_type) else {
             return Err(config_error(
                 at("/type"),
-                "unknown record type; expected medication, immunization, expense or subject",
+                "unknown record type; expected medication, immunization, expense, subject or measurement",
             ));
         };
         match (&r.items, csv) {
