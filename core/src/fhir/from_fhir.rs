@@ -186,7 +186,7 @@ pub struct ResourcePlace {
 }
 
 impl ResourcePlace {
-    fn at(&self, pointer: &str) -> Location {
+    pub(crate) fn at(&self, pointer: &str) -> Location {
         Location::JsonPointer {
             line: self.line,
             pointer: format!("{}{}", self.prefix, pointer),
@@ -355,7 +355,7 @@ impl FhirDecoder {
                 let previous = self.checkup.start(&c, place, &mut self.report)?;
                 self.report.converted("checkup-composition");
                 Ok(match previous {
-                    Some(r) => Decoded::Record(Record::Checkup(Box::new(r))),
+                    Some(r) => Decoded::Record(Box::new(Record::Checkup(Box::new(r)))),
                     None => Decoded::Absorbed,
                 })
             }
@@ -401,6 +401,51 @@ impl FhirDecoder {
                     self.report.converted("subject");
                     Ok(Decoded::Record(Box::new(Record::Subject(subject))))
                 }
+            }
+            "MedicationDispense" => {
+                let r: super::care_model::MedicationDispense<'_> =
+                    self.parse(bytes, "MedicationDispense", place)?;
+                if super::medication::withdrawn(r.status.as_deref()) {
+                    self.report.skip(
+                        "status-withdrawn",
+                        place.at("/status"),
+                        "dispense withdrawn by its source",
+                    );
+                    return Ok(Decoded::Skipped);
+                }
+                let rec = super::medication::decode(&r, &mut self.report, place)?;
+                self.report.converted("medicationDispense");
+                Ok(Decoded::Record(Box::new(Record::Medication(rec))))
+            }
+            "Immunization" => {
+                let r: super::care_model::Immunization<'_> =
+                    self.parse(bytes, "Immunization", place)?;
+                if matches!(r.status.as_deref(), Some("entered-in-error" | "not-done")) {
+                    self.report.skip(
+                        "status-withdrawn",
+                        place.at("/status"),
+                        "immunization not done or withdrawn",
+                    );
+                    return Ok(Decoded::Skipped);
+                }
+                let rec = super::immunization::decode(&r, &mut self.report, place)?;
+                self.report.converted("immunization");
+                Ok(Decoded::Record(Box::new(Record::Immunization(rec))))
+            }
+            "ExplanationOfBenefit" => {
+                let r: super::care_model::ExplanationOfBenefit<'_> =
+                    self.parse(bytes, "ExplanationOfBenefit", place)?;
+                if matches!(r.status.as_deref(), Some("entered-in-error" | "cancelled")) {
+                    self.report.skip(
+                        "status-withdrawn",
+                        place.at("/status"),
+                        "explanation of benefit withdrawn by its source",
+                    );
+                    return Ok(Decoded::Skipped);
+                }
+                let rec = super::expense::decode(&r, &mut self.report, place)?;
+                self.report.converted("medicalExpense");
+                Ok(Decoded::Record(Box::new(Record::Expense(rec))))
             }
             "Device" => {
                 let d: m::Device<'_> = self.parse(bytes, "Device", place)?;

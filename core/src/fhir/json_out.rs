@@ -69,6 +69,17 @@ impl<'a> JsonOut<'a> {
         write_escaped(self.buf, value);
     }
 
+    /// A number or literal already in JSON syntax.
+    pub(crate) fn raw(&mut self, value: &str) {
+        self.sep();
+        self.buf.extend_from_slice(value.as_bytes());
+    }
+
+    pub(crate) fn field_raw(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.raw(value);
+    }
+
     /// A timestamp as a JSON string, formatted in place.
     pub(crate) fn field_timestamp(&mut self, key: &str, t: &crate::record::Timestamp) {
         self.key(key);

@@ -4,15 +4,22 @@
 //! The mapping follows `shared/spec/fhir-mapping.md` and `shared/spec/jp-fhir.md`; `docs/fhir-mapping.md`
 //! lists every element phrkit writes.
 
+mod care_common;
+pub mod care_model;
 pub mod checkup;
 pub mod codes;
+mod expense;
 pub mod from_checkup;
 pub mod from_fhir;
+mod immunization;
+pub mod jp_systems;
 mod json_out;
+mod medication;
 pub mod model;
 pub mod scan;
 pub mod to_fhir;
 
+pub use care_common::CareEncoder;
 pub use from_fhir::{Decoded, FhirDecoder, ResourcePlace};
 pub use scan::JsonLimits;
 pub use to_fhir::{

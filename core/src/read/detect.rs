@@ -14,6 +14,11 @@ pub enum Format {
     KenshinCdaXml,
     /// The 特定健診 delivery archive (ZIP with `ix08_V08.xml` and `DATA/h…xml`).
     KenshinArchive,
+    /// マイナポータル 医療費通知情報 CSV download (UTF-8, UTF-8 with BOM or Shift_JIS).
+    MynaExpenseCsv,
+    /// A payload read through a declarative mapping file (`docs/mapping.md`); never detected, because the
+    /// mapping decides what the input means.
+    Mapped,
 }
 
 impl Format {
@@ -24,6 +29,8 @@ impl Format {
             Format::FhirNdjson => "fhir-ndjson",
             Format::KenshinCdaXml => "kenshin-cda-xml",
             Format::KenshinArchive => "kenshin-archive",
+            Format::MynaExpenseCsv => "myna-expense-csv",
+            Format::Mapped => "mapped",
         }
     }
 }
@@ -53,6 +60,9 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     if body.is_empty() {
         return Err(super::unknown_format("empty input"));
     }
+    if body[0] == b'"' && looks_like_myna_expense_csv(body) {
+        return Ok(Format::MynaExpenseCsv);
+    }
     if body[0] == b'{' {
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
             return Ok(Format::FhirNdjson);
@@ -71,7 +81,7 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
         return Ok(Format::KenshinCdaXml);
     }
     Err(super::unknown_format(
-        "not a format phrkit recognises (expected FHIR JSON, NDJSON, or 特定健診 CDA XML / archive)",
+        "not a format phrkit recognises (expected FHIR JSON or NDJSON, 特定健診 CDA XML or archive, or a マイナポータル 医療費通知 CSV)",
     ))
 }
 
@@ -89,6 +99,15 @@ fn looks_like_kenshin_archive(lower_name: &str, head: &[u8]) -> bool {
     by_name
         || memchr::memmem::find(head, b"ix08").is_some()
         || memchr::memmem::find(head, b"DATA/h").is_some()
+}
+
+/// By content, not name: a quoted CSV whose head holds a 医療費通知 heading, in UTF-8 or Shift_JIS bytes.
+fn looks_like_myna_expense_csv(body: &[u8]) -> bool {
+    super::myna_portal::expense_csv::MARKERS.iter().any(|m| {
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(m);
+        memchr::memmem::find(body, m.as_bytes()).is_some()
+            || memchr::memmem::find(body, &sjis).is_some()
+    })
 }
 
 fn looks_like_ndjson(body: &[u8]) -> bool {

@@ -8,6 +8,8 @@ mod detect;
 pub mod fhir_json;
 pub mod kenshin_cda;
 pub mod lines;
+pub mod mapping;
+pub mod myna_portal;
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -147,7 +149,16 @@ pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
             std::io::Cursor::new(bytes),
             opts.clone(),
         )?)),
+        Format::MynaExpenseCsv => Ok(Box::new(myna_portal::expense_csv::read(bytes, opts)?)),
+        Format::Mapped => Err(mapped_needs_mapping()),
     }
+}
+
+fn mapped_needs_mapping() -> Error {
+    ErrorKind::ApiMisuse(
+        "mapped input needs its mapping file: use read::mapping::Mapping::read_slice".to_owned(),
+    )
+    .into()
 }
 
 /// Opens a reader over a file, detecting the format from its name and first bytes.
@@ -184,6 +195,15 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
             }
             Ok(Box::new(r))
         }
+        Format::MynaExpenseCsv => {
+            let max = opts
+                .limits
+                .max_document_bytes
+                .min(myna_portal::expense_csv::MAX_EXPENSE_CSV_BYTES);
+            let bytes = read_bounded(file, max)?;
+            Ok(Box::new(myna_portal::expense_csv::read(&bytes, opts)?))
+        }
+        Format::Mapped => Err(mapped_needs_mapping()),
     }
 }
 

@@ -5,9 +5,13 @@
 //! does not end before it starts, a unit is one phrkit knows), so code holding a record never re-checks.
 //! Fields that could break an invariant are private and reached through accessors.
 
+mod care;
 mod checkup;
+mod expense;
+mod immunization;
 mod kind;
 mod measurement;
+mod medication;
 mod subject;
 mod time;
 mod unit;
@@ -15,6 +19,7 @@ mod unit;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 
+pub use care::{CareDate, CodedText, Institution, YearMonth};
 pub use checkup::{
     CheckupOrganization, CheckupReport, CheckupResult, CheckupTicket, CheckupValue, CodedAnswer,
     DocumentId, GroupMember, GroupRelation, GuidanceLevel, MetabolicSyndrome, RangeFlag,
@@ -22,10 +27,15 @@ pub use checkup::{
     METHOD_CODE_SYSTEM, PROGRAM_SPECIFIC_CHECKUP, REPORT_CATEGORY_SPECIFIC_CHECKUP,
     SECTION_OPTIONAL, SECTION_RESULTS,
 };
+pub use expense::{CareCategory, ExpenseAmounts, ExpenseFields, MedicalExpense};
+pub use immunization::{Immunization, ImmunizationFields};
 pub use kind::{Family, Kind, KindInfo, Shape, KIND_TABLE};
 pub use measurement::{
     Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage,
     SleepStageInterval, Source, SourceDevice, Workout,
+};
+pub use medication::{
+    DispenseFields, Drug, DrugAmount, DrugCodeSystem, MedicationDispense, RpPosition,
 };
 pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
 pub use time::{format_timestamp, write_timestamp, Effective, Period, Timestamp};
@@ -72,6 +82,12 @@ pub enum Record {
     Measurement(Measurement),
     /// One person's 特定健診 (specific health checkup) results: header, subject and result items.
     Checkup(Box<CheckupReport>),
+    /// A dispensed or prescribed drug line (薬剤情報).
+    Medication(MedicationDispense),
+    /// A vaccination (予防接種).
+    Immunization(Immunization),
+    /// A medical-expense notice row (医療費通知情報).
+    Expense(MedicalExpense),
 }
 
 impl Record {
@@ -81,6 +97,9 @@ impl Record {
             Record::Subject(_) => "subject".into(),
             Record::Measurement(m) => m.kind().name(),
             Record::Checkup(_) => "checkup".into(),
+            Record::Medication(_) => "medicationDispense".into(),
+            Record::Immunization(_) => "immunization".into(),
+            Record::Expense(_) => "medicalExpense".into(),
         }
     }
 }
@@ -94,6 +113,24 @@ impl From<Measurement> for Record {
 impl From<CheckupReport> for Record {
     fn from(c: CheckupReport) -> Record {
         Record::Checkup(Box::new(c))
+    }
+}
+
+impl From<MedicationDispense> for Record {
+    fn from(m: MedicationDispense) -> Record {
+        Record::Medication(m)
+    }
+}
+
+impl From<Immunization> for Record {
+    fn from(i: Immunization) -> Record {
+        Record::Immunization(i)
+    }
+}
+
+impl From<MedicalExpense> for Record {
+    fn from(e: MedicalExpense) -> Record {
+        Record::Expense(e)
     }
 }
 
@@ -167,5 +204,17 @@ pub enum RecordError {
     Empty {
         /// Which field.
         field: &'static str,
+    },
+    /// A value outside its allowed range (a 13th month, dose number 0, 400 days supplied).
+    #[error("{field} is out of range")]
+    OutOfRange {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A payer's share is larger than the total cost it is a share of.
+    #[error("{share} exceeds the total")]
+    ShareExceedsTotal {
+        /// Which share.
+        share: &'static str,
     },
 }

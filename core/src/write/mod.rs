@@ -11,7 +11,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::fhir::{CodeSystemStyle, Encoder, ReferenceStyle, ResourceOptions};
+use crate::fhir::{CareEncoder, CodeSystemStyle, Encoder, ReferenceStyle, ResourceOptions};
 use crate::record::{Record, Source, Subject};
 use crate::report::Report;
 
@@ -54,6 +54,7 @@ pub struct FhirWriter<W: Write> {
     opts: WriteOptions,
     resource_opts: ResourceOptions,
     encoder: Encoder,
+    care: CareEncoder,
     buf: Vec<u8>,
     resource: Vec<u8>,
     patient_ref: Option<String>,
@@ -82,6 +83,7 @@ impl<W: Write> FhirWriter<W> {
             opts,
             resource_opts,
             encoder: Encoder::new(),
+            care: CareEncoder::new(),
             buf: Vec::with_capacity(64 * 1024),
             resource: Vec::with_capacity(2048),
             patient_ref: None,
@@ -165,11 +167,50 @@ impl<W: Write> FhirWriter<W> {
         Ok(())
     }
 
+    /// The current patient reference, writing an anonymous placeholder Patient first if no subject came
+    /// yet (JP Core resources need a subject).
+    fn patient(&mut self) -> Result<String> {
+        if self.patient_ref.is_none() {
+            self.write_subject(&Subject::default())?;
+        }
+        Ok(self.patient_ref.clone().unwrap_or_default())
+    }
+
     /// Writes one record.
     pub fn write(&mut self, record: &Record) -> Result<()> {
         match record {
             Record::Subject(s) => self.write_subject(s),
             Record::Checkup(c) => self.write_checkup(c),
+            Record::Medication(d) => {
+                let patient = self.patient()?;
+                self.resource.clear();
+                let id = self.care.medication_dispense(
+                    &mut self.resource,
+                    d,
+                    &patient,
+                    &self.resource_opts,
+                );
+                self.emit("MedicationDispense", &id.0)
+            }
+            Record::Immunization(i) => {
+                let patient = self.patient()?;
+                self.resource.clear();
+                let id =
+                    self.care
+                        .immunization(&mut self.resource, i, &patient, &self.resource_opts);
+                self.emit("Immunization", &id.0)
+            }
+            Record::Expense(e) => {
+                let patient = self.patient()?;
+                self.resource.clear();
+                let id = self.care.explanation_of_benefit(
+                    &mut self.resource,
+                    e,
+                    &patient,
+                    &self.resource_opts,
+                );
+                self.emit("ExplanationOfBenefit", &id.0)
+            }
             Record::Measurement(m) => {
                 if self.patient_ref.is_none() {
                     // Observations need a subject (JP Core: 1..1): an anonymous placeholder Patient.
