@@ -1,0 +1,318 @@
+//! Consent and pseudonymisation (issue 6): consent decision tables, FHIR Consent round trip, enforcement,
+//! re-identification scans, pseudonym stability and collisions, k-anonymity. All data is synthetic.
+
+use chrono::DateTime;
+use phrkit::policy::consent::*;
+use phrkit::record::{Coding, Decimal, Effective, Kind, Measurement, Record, Timestamp, Unit};
+
+fn t(s: &str) -> Timestamp {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn period(start: Option<&str>, end: Option<&str>) -> ConsentPeriod {
+    ConsentPeriod {
+        start: start.map(|s| DateBound::parse(s).unwrap()),
+        end: end.map(|s| DateBound::parse(s).unwrap()),
+    }
+}
+
+const PARTNER: &str = "Organization/research-partner";
+
+fn hresch() -> Coding {
+    Coding::new(
+        "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+        "HRESCH",
+    )
+}
+
+/// The illustration of `privacy.md` §1.2: deny by default; permit Observations recorded since 2024-01-01
+/// to the research partner for research from 2025-04-01 to 2026-03-31; never sleep data.
+fn research_consent(status: ConsentStatus) -> ConsentPolicy {
+    let mut c = ConsentPolicy::new(
+        status,
+        CodeableConcept::of(
+            "http://terminology.hl7.org/CodeSystem/consentscope",
+            "research",
+        ),
+    );
+    c.id = Some("c1".into());
+    c.patient = Some(Reference::to("Patient/p1"));
+    c.category = vec![CodeableConcept::of("http://loinc.org", "59284-0")];
+    c.policy = vec![PolicyRef {
+        authority: None,
+        uri: Some("https://example.jp/phr/privacy-policy/v3".into()),
+    }];
+    let sleep_deny = Provision {
+        r#type: Some(ProvisionType::Deny),
+        code: vec![
+            CodeableConcept::of(
+                "http://hl7.org/fhir/uv/phr/CodeSystem/observation-pghd-codes",
+                "sleepAnalysis",
+            ),
+            CodeableConcept::of("http://loinc.org", "93832-4"),
+        ],
+        ..Provision::default()
+    };
+    let permit = Provision {
+        r#type: Some(ProvisionType::Permit),
+        period: Some(period(Some("2025-04-01"), Some("2026-03-31"))),
+        actor: vec![ProvisionActor {
+            role: CodeableConcept::of(
+                "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                "IRCP",
+            ),
+            reference: Reference::to(PARTNER),
+        }],
+        action: vec![CodeableConcept::of(CONSENT_ACTION, "disclose")],
+        purpose: vec![hresch()],
+        class: vec![Coding::new(RESOURCE_TYPES, "Observation")],
+        data_period: Some(period(Some("2024-01-01"), None)),
+        provision: vec![sleep_deny],
+        ..Provision::default()
+    };
+    c.provision = Some(Provision {
+        r#type: Some(ProvisionType::Deny),
+        provision: vec![permit],
+        ..Provision::default()
+    });
+    c
+}
+
+fn steps(at: &str) -> Record {
+    Measurement::quantity(
+        Kind::Steps,
+        Effective::Instant(t(at)),
+        Decimal::from(812),
+        Unit::Steps,
+    )
+    .unwrap()
+    .into()
+}
+
+fn sleep(at: &str) -> Record {
+    use phrkit::record::{MeasurementValue, Period, SleepSession, SleepStage, SleepStageInterval};
+    let start = t(at);
+    let end = start + chrono::Duration::hours(7);
+    let session = SleepSession::new(vec![SleepStageInterval {
+        stage: SleepStage::Core,
+        period: Period::new(start, end).unwrap(),
+    }])
+    .unwrap();
+    Measurement::new(
+        Kind::SleepSession,
+        Effective::Period(Period::new(start, end).unwrap()),
+        MeasurementValue::Sleep(session),
+    )
+    .unwrap()
+    .into()
+}
+
+struct Case {
+    name: &'static str,
+    status: ConsentStatus,
+    record: Record,
+    recipient: &'static str,
+    purpose: Coding,
+    at: &'static str,
+    permit: bool,
+    rule: &'static str,
+    reason: DecisionReason,
+}
+
+#[test]
+fn consent_decision_table() {
+    let now = "2025-06-01T12:00:00+09:00";
+    let cases = vec![
+        Case {
+            name: "permitted observation",
+            status: ConsentStatus::Active,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: now,
+            permit: true,
+            rule: "Consent/c1#provision.provision[0]",
+            reason: DecisionReason::Permitted,
+        },
+        Case {
+            name: "nested deny inside permit (sleep)",
+            status: ConsentStatus::Active,
+            record: sleep("2025-02-27T23:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#provision.provision[0].provision[0]",
+            reason: DecisionReason::DeniedByProvision,
+        },
+        Case {
+            name: "expired permit period falls back to the root deny",
+            status: ConsentStatus::Active,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: "2026-04-01T00:00:00+09:00",
+            permit: false,
+            rule: "Consent/c1#provision",
+            reason: DecisionReason::DeniedByProvision,
+        },
+        Case {
+            name: "last day of the period still permits (date end covers the whole day, JST)",
+            status: ConsentStatus::Active,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: "2026-03-31T23:59:00+09:00",
+            permit: true,
+            rule: "Consent/c1#provision.provision[0]",
+            reason: DecisionReason::Permitted,
+        },
+        Case {
+            name: "wrong purpose",
+            status: ConsentStatus::Active,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: Coding::new(
+                "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                "HMARKT",
+            ),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#provision",
+            reason: DecisionReason::DeniedByProvision,
+        },
+        Case {
+            name: "wrong recipient",
+            status: ConsentStatus::Active,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: "Organization/insurer",
+            purpose: hresch(),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#provision",
+            reason: DecisionReason::DeniedByProvision,
+        },
+        Case {
+            name: "data period outside (recorded before 2024)",
+            status: ConsentStatus::Active,
+            record: steps("2023-12-31T23:59:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#provision",
+            reason: DecisionReason::DeniedByProvision,
+        },
+        Case {
+            name: "inactive consent",
+            status: ConsentStatus::Inactive,
+            record: steps("2025-02-28T08:00:00+09:00"),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#status",
+            reason: DecisionReason::NotActive,
+        },
+        Case {
+            name: "patient resource is not in the permitted class",
+            status: ConsentStatus::Active,
+            record: Record::Subject(Default::default()),
+            recipient: PARTNER,
+            purpose: hresch(),
+            at: now,
+            permit: false,
+            rule: "Consent/c1#provision",
+            reason: DecisionReason::DeniedByProvision,
+        },
+    ];
+    for c in cases {
+        let policy = research_consent(c.status);
+        let d = decide(
+            &policy,
+            &c.record,
+            &Recipient::to(c.recipient),
+            &c.purpose,
+            t(c.at),
+        );
+        assert_eq!(d.permit, c.permit, "{}", c.name);
+        assert_eq!(d.rule, c.rule, "{}", c.name);
+        assert_eq!(d.reason, c.reason, "{}", c.name);
+    }
+}
+
+#[test]
+fn consent_set_defaults_to_deny() {
+    let rec = steps("2025-02-28T08:00:00+09:00");
+    let at = t("2025-06-01T12:00:00+09:00");
+    let partner = Recipient::to(PARTNER);
+    // No consent at all.
+    let d = ConsentSet::default().decide(&rec, None, &partner, &hresch(), at);
+    assert_eq!(
+        (d.permit, d.reason, d.rule.as_str()),
+        (false, DecisionReason::NoConsent, "no-consent")
+    );
+    // Only an inactive consent.
+    let set = ConsentSet::new(vec![research_consent(ConsentStatus::Inactive)]);
+    assert_eq!(
+        set.decide(&rec, None, &partner, &hresch(), at).reason,
+        DecisionReason::NoConsent
+    );
+    // An active one permits; the root deny of a second consent about someone else does not cover it.
+    let mut other = research_consent(ConsentStatus::Active);
+    other.id = Some("c2".into());
+    if let Some(root) = other.provision.as_mut() {
+        root.provision[0].actor[0].reference = Reference::to("Organization/insurer");
+    }
+    let set = ConsentSet::new(vec![other.clone(), research_consent(ConsentStatus::Active)]);
+    let d = set.decide(&rec, None, &partner, &hresch(), at);
+    assert!(d.permit);
+    assert_eq!(d.rule, "Consent/c1#provision.provision[0]");
+    // A specific deny (nested) in any consent beats a permit in another.
+    let set = ConsentSet::new(vec![research_consent(ConsentStatus::Active), other]);
+    let d = set.decide(
+        &sleep("2025-02-27T23:00:00+09:00"),
+        None,
+        &partner,
+        &hresch(),
+        at,
+    );
+    assert!(!d.permit);
+    assert_eq!(d.reason, DecisionReason::DeniedByProvision);
+}
+
+#[test]
+fn consent_patient_identifier_must_match_subject() {
+    use phrkit::record::Subject;
+    let mut c = research_consent(ConsentStatus::Active);
+    c.patient = Some(Reference {
+        identifier: Some(Coding::new("urn:example:phr-user", "u-1")),
+        ..Reference::default()
+    });
+    let set = ConsentSet::new(vec![c]);
+    let rec = steps("2025-02-28T08:00:00+09:00");
+    let at = t("2025-06-01T12:00:00+09:00");
+    let me = Subject {
+        identifiers: vec![Coding::new("urn:example:phr-user", "u-1")],
+        ..Subject::default()
+    };
+    let someone = Subject {
+        identifiers: vec![Coding::new("urn:example:phr-user", "u-2")],
+        ..Subject::default()
+    };
+    let p = Recipient::to(PARTNER);
+    assert!(set.decide(&rec, Some(&me), &p, &hresch(), at).permit);
+    let d = set.decide(&rec, Some(&someone), &p, &hresch(), at);
+    assert_eq!(d.reason, DecisionReason::NoConsent);
+}
+
+#[test]
+fn date_bounds_cover_partial_dates_in_jst() {
+    let b = DateBound::parse("2025-04").unwrap();
+    assert_eq!(b.first(), &t("2025-04-01T00:00:00+09:00"));
+    assert_eq!(b.last(), &t("2025-04-30T23:59:59.999+09:00"));
+    let y = DateBound::parse("2024").unwrap();
+    assert_eq!(y.last(), &t("2024-12-31T23:59:59.999+09:00"));
+    assert!(DateBound::parse("2025-13").is_none());
+    assert!(DateBound::parse("25-01-01").is_none());
+}
