@@ -5,6 +5,7 @@
 //! lists every element phrkit writes.
 
 pub mod codes;
+pub mod consent;
 pub mod from_fhir;
 mod json_out;
 pub mod model;
