@@ -260,6 +260,16 @@ fn consent_set_defaults_to_deny() {
         set.decide(&rec, None, &partner, &hresch(), at).reason,
         DecisionReason::NoConsent
     );
+    // An active consent whose permit does not apply: its base deny is reported.
+    let set = ConsentSet::new(vec![research_consent(ConsentStatus::Active)]);
+    let d = set.decide(
+        &rec,
+        None,
+        &Recipient::to("Organization/insurer"),
+        &hresch(),
+        at,
+    );
+    assert_eq!((d.permit, d.rule.as_str()), (false, "Consent/c1#provision"));
     // An active one permits; the root deny of a second consent about someone else does not cover it.
     let mut other = research_consent(ConsentStatus::Active);
     other.id = Some("c2".into());
@@ -382,4 +392,198 @@ fn fhir_consent_errors_point_at_the_element_without_values() {
         }
         assert!(!e.to_string().contains("31/03/2026") && !e.to_string().contains("allow"));
     }
+}
+
+// ---------------------------------------------------------------- enforcement
+
+fn hanako() -> phrkit::record::Subject {
+    use phrkit::record::{Address, InsuredId, PersonName, Sex, Subject};
+    Subject {
+        insured_id: Some(InsuredId::new("06139876", "ｱｲｳ", "4567", Some("01")).unwrap()),
+        identifiers: vec![Coding::new(
+            "urn:oid:1.2.392.100495.20.3.51.11319870011",
+            "PT-778899",
+        )],
+        name_kanji: Some(PersonName::from_parts("架空", "花子")),
+        name_kana: Some(PersonName::from_parts("カクウ", "ハナコ")),
+        birth_date: Some(chrono::NaiveDate::from_ymd_opt(1984, 7, 19).unwrap()),
+        sex: Some(Sex::Female),
+        address: Some(Address {
+            postal_code: Some("160-0023".into()),
+            prefecture: Some("東京都".into()),
+            text: Some("新宿区西新宿九丁目99番99号".into()),
+        }),
+        ..Subject::default()
+    }
+}
+
+fn export_context(consents: Vec<ConsentPolicy>) -> phrkit::policy::enforce::ExportContext {
+    phrkit::policy::enforce::ExportContext::new(
+        ConsentSet::new(consents),
+        Recipient::to(PARTNER),
+        hresch(),
+        t("2025-06-01T12:00:00+09:00"),
+    )
+}
+
+#[test]
+fn export_leaves_denied_records_out_and_counts_them_by_rule() {
+    use phrkit::write::{export::export_with_consent, OutputFormat, WriteOptions};
+    let records = vec![
+        Record::Subject(hanako()),
+        steps("2025-02-28T08:00:00+09:00"),
+        sleep("2025-02-27T23:00:00+09:00"),
+        steps("2023-05-01T08:00:00+09:00"),
+        steps("2025-03-01T08:00:00+09:00"),
+    ];
+    let ctx = export_context(vec![research_consent(ConsentStatus::Active)]);
+    let mut out = Vec::new();
+    let s = export_with_consent(
+        &records,
+        WriteOptions::new(OutputFormat::Ndjson),
+        &ctx,
+        &mut out,
+    )
+    .unwrap();
+    let r = &s.consent_report;
+    assert_eq!(r.items_read, 5);
+    assert_eq!(r.converted, 2);
+    assert_eq!(
+        r.skipped.get("consent-denied:Consent/c1#provision"),
+        Some(&2)
+    );
+    assert_eq!(
+        r.skipped
+            .get("consent-denied:Consent/c1#provision.provision[0].provision[0]"),
+        Some(&1)
+    );
+    assert!(r.is_balanced());
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Patient",
+            "Observation",
+            "Observation",
+            "Consent",
+            "Provenance"
+        ]
+    );
+    // The withheld subject became a placeholder: none of the person's data is in the output.
+    for needle in [
+        "架空",
+        "花子",
+        "カクウ",
+        "06139876",
+        "PT-778899",
+        "160-0023",
+        "新宿",
+        "1984",
+    ] {
+        assert!(!text.contains(needle), "{needle}");
+    }
+    // The observations point at the placeholder.
+    let patient_ref = format!("Patient/{}", lines[0]["id"].as_str().unwrap());
+    assert_eq!(lines[1]["subject"]["reference"], patient_ref.as_str());
+    // Provenance: the placeholder and both observations as targets, the consent as policy, counts.
+    let prov = &lines[4];
+    assert_eq!(prov["target"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        prov["policy"][0],
+        format!("Consent/{}", lines[3]["id"].as_str().unwrap()).as_str()
+    );
+    assert_eq!(prov["agent"][1]["who"]["reference"], PARTNER);
+    assert_eq!(lines[3]["identifier"][0]["value"], "c1");
+    // AuditEvent for the caller.
+    assert_eq!(s.audit_event["resourceType"], "AuditEvent");
+    assert_eq!(
+        s.audit_event["purposeOfEvent"][0]["coding"][0]["code"],
+        "HRESCH"
+    );
+    assert_eq!(s.audit_event["entity"][1]["detail"][1]["valueString"], "3");
+    assert_eq!(s.tally.permitted.get("stepCount"), Some(&2));
+}
+
+#[test]
+fn export_without_consent_is_refused_unless_the_danger_opt_out_is_used() {
+    use phrkit::policy::enforce::ConsentMode;
+    use phrkit::write::{export::export_with_consent, OutputFormat, WriteOptions};
+    use phrkit::ErrorKind;
+    let records = vec![
+        Record::Subject(hanako()),
+        steps("2025-02-28T08:00:00+09:00"),
+    ];
+    let ctx = export_context(vec![]);
+    let e = export_with_consent(
+        &records,
+        WriteOptions::new(OutputFormat::Ndjson),
+        &ctx,
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::ConsentDenied(_)));
+    let mut ctx = ctx;
+    ctx.mode = ConsentMode::DangerLocalNoConsent;
+    let mut out = Vec::new();
+    let s = export_with_consent(
+        &records,
+        WriteOptions::new(OutputFormat::BundleCollection),
+        &ctx,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(s.consent_report.converted, 2);
+    let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let entries = b["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 3); // Patient, Observation, Provenance
+    assert_eq!(
+        entries[2]["resource"]["policy"][0],
+        "urn:phrkit:policy:danger-local-no-consent"
+    );
+    assert!(entries[2]["fullUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:uuid:"));
+}
+
+#[test]
+fn security_labels_are_spliced_into_meta() {
+    use phrkit::write::{FhirWriter, OutputFormat, WriteOptions};
+    let mut w = FhirWriter::new(Vec::new(), WriteOptions::new(OutputFormat::Ndjson));
+    w.set_security_labels(&[Coding::new(
+        "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+        "PSEUDED",
+    )]);
+    let src = std::sync::Arc::new(phrkit::record::Source {
+        name: Some("App".into()),
+        ..Default::default()
+    });
+    let m = Measurement::quantity(
+        Kind::Steps,
+        Effective::Instant(t("2025-02-28T08:00:00+09:00")),
+        Decimal::from(3),
+        Unit::Steps,
+    )
+    .unwrap()
+    .with_source(src);
+    w.write(&Record::Subject(Default::default())).unwrap();
+    w.write(&m.into()).unwrap();
+    let out = String::from_utf8(w.finish().unwrap().1).unwrap();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            v["meta"]["security"][0]["code"], "PSEUDED",
+            "{}",
+            v["resourceType"]
+        );
+    }
+    assert_eq!(out.lines().count(), 3);
 }

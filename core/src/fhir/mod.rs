@@ -7,7 +7,7 @@
 pub mod codes;
 pub mod consent;
 pub mod from_fhir;
-mod json_out;
+pub(crate) mod json_out;
 pub mod model;
 pub mod scan;
 pub mod to_fhir;

@@ -8,4 +8,5 @@
 //! never on a reader format, so it applies to every input the same way.
 
 pub mod consent;
+pub mod enforce;
 pub mod facts;

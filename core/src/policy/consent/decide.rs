@@ -255,7 +255,9 @@ fn class_matches(c: &Coding, facts: &RecordFacts) -> bool {
 /// A request is permitted when at least one active, in-period consent permits it and none denies it by a
 /// provision that specifically matched (a deny beats a permit, `privacy.md` §1.2 rule 6). A consent whose
 /// only answer is its base policy (root deny without criteria, or nothing applied) does not "cover" the
-/// request. With no covering consent the answer is deny with [`DecisionReason::NoConsent`] (default deny).
+/// request; when nothing permits, the first candidate consent's base answer is reported (so reports name
+/// the rule, e.g. `Consent/c1#provision`). With no active, in-period consent for the subject the answer is
+/// deny with [`DecisionReason::NoConsent`] (default deny).
 #[derive(Clone, Debug, Default)]
 pub struct ConsentSet {
     consents: Vec<ConsentPolicy>,
@@ -304,6 +306,8 @@ impl ConsentSet {
         req: &AccessRequest<'_>,
     ) -> Decision {
         let mut permit: Option<Decision> = None;
+        // The base-policy answer of the first candidate consent, reported when nothing else decides.
+        let mut base: Option<Decision> = None;
         for c in &self.consents {
             if !patient_matches(c, subject) {
                 continue;
@@ -312,10 +316,15 @@ impl ConsentSet {
             match d.reason {
                 DecisionReason::DeniedByProvision if covers_specifically(c, &d) => return d,
                 DecisionReason::Permitted if permit.is_none() => permit = Some(d),
+                DecisionReason::DeniedByProvision | DecisionReason::DeniedByBasePolicy
+                    if base.is_none() =>
+                {
+                    base = Some(d)
+                }
                 _ => {}
             }
         }
-        permit.unwrap_or_else(|| Decision {
+        permit.or(base).unwrap_or_else(|| Decision {
             permit: false,
             rule: "no-consent".to_owned(),
             reason: DecisionReason::NoConsent,
