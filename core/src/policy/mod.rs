@@ -10,3 +10,4 @@
 pub mod consent;
 pub mod enforce;
 pub mod facts;
+pub mod pseudonymise;

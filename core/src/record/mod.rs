@@ -19,7 +19,7 @@ pub use measurement::{
     Measurement, MeasurementValue, MetadataEntry, Quantity, SleepSession, SleepStage,
     SleepStageInterval, Source, SourceDevice, Workout,
 };
-pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
+pub use subject::{Address, AgeBand, InsuredId, PersonName, Sex, Subject};
 pub use time::{format_timestamp, Effective, Period, Timestamp};
 pub use unit::Unit;
 
