@@ -288,3 +288,69 @@ fn audit_event_json(
         "entity": entity
     })
 }
+
+/// Writes processed records, each resource labelled with its record's security labels.
+pub fn write_labelled<I, W>(items: I, opts: WriteOptions, out: W) -> Result<(Report, W)>
+where
+    I: IntoIterator<Item = crate::policy::pseudonymise::Labelled>,
+    W: Write,
+{
+    let mut w = LabelledWriter::new(out, opts);
+    for l in items {
+        w.write(&l)?;
+    }
+    w.finish()
+}
+
+/// Pseudonymises `records` on the fly and writes them (streaming: memory does not grow with the input).
+pub fn pseudonymise_to_fhir<I, W>(
+    records: I,
+    pseudonymiser: &mut crate::policy::pseudonymise::Pseudonymiser,
+    opts: WriteOptions,
+    out: W,
+) -> Result<(Report, W)>
+where
+    I: IntoIterator<Item = Record>,
+    W: Write,
+{
+    let mut w = LabelledWriter::new(out, opts);
+    for r in records {
+        if let Some(l) = pseudonymiser.apply(r)? {
+            w.write(&l)?;
+        }
+    }
+    w.finish()
+}
+
+/// A [`FhirWriter`] that sets each resource's `meta.security` from its [`Labelled`] record, re-encoding
+/// the labels only when they change.
+///
+/// [`Labelled`]: crate::policy::pseudonymise::Labelled
+pub struct LabelledWriter<W: Write> {
+    writer: FhirWriter<W>,
+    last: Vec<crate::record::Coding>,
+}
+
+impl<W: Write> LabelledWriter<W> {
+    /// A labelled writer over `out`.
+    pub fn new(out: W, opts: WriteOptions) -> LabelledWriter<W> {
+        LabelledWriter {
+            writer: FhirWriter::new(out, opts),
+            last: Vec::new(),
+        }
+    }
+
+    /// Writes one labelled record.
+    pub fn write(&mut self, l: &crate::policy::pseudonymise::Labelled) -> Result<()> {
+        if l.labels != self.last {
+            self.writer.set_security_labels(&l.labels);
+            self.last.clone_from(&l.labels);
+        }
+        self.writer.write(&l.record)
+    }
+
+    /// Finishes the output.
+    pub fn finish(self) -> Result<(Report, W)> {
+        self.writer.finish()
+    }
+}
