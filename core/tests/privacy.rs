@@ -587,3 +587,493 @@ fn security_labels_are_spliced_into_meta() {
     }
     assert_eq!(out.lines().count(), 3);
 }
+
+// ---------------------------------------------------------------- pseudonymisation
+
+use phrkit::policy::pseudonymise::*;
+use phrkit::record::{
+    Address, InsuredId, MeasurementValue, PersonName, Sex, Source, SourceDevice, Subject,
+};
+use std::sync::Arc;
+
+fn key(b: u8) -> PseudonymKey {
+    PseudonymKey::from_bytes(vec![b; 32]).unwrap()
+}
+
+fn opts() -> PseudonymiseOptions {
+    PseudonymiseOptions::new(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap())
+}
+
+const FAMILY: [&str; 6] = ["架空", "試験", "見本", "仮名", "模擬", "例示"];
+const GIVEN: [&str; 5] = ["花子", "太郎", "一郎", "桜子", "次郎"];
+const PREFS: [&str; 3] = ["東京都", "大阪府", "北海道"];
+
+/// Every personal string of one synthetic person, to scan the output for.
+struct Person {
+    subject: Subject,
+    secrets: Vec<String>,
+}
+
+fn person(i: usize) -> Person {
+    let family = FAMILY[i % FAMILY.len()];
+    let given = GIVEN[i % GIVEN.len()];
+    let insurer = format!("{:08}", 6_130_000 + i);
+    // Long enough (8 digits) that random hex ids cannot contain it by chance (~1e-8 per id).
+    let number = format!("{}", 70_000_000 + i * 7);
+    let patient_id = format!("PT-{:06}", 500_000 + i * 13);
+    let postal = format!("{:03}-{:04}", 100 + (i % 800), 1000 + i);
+    let street = format!("架空市見本町{}丁目{}番地", i % 9 + 1, i + 1);
+    let birth = chrono::NaiveDate::from_ymd_opt(
+        1950 + (i % 50) as i32,
+        (i % 12) as u32 + 1,
+        (i % 28) as u32 + 1,
+    )
+    .unwrap();
+    let subject = Subject {
+        insured_id: Some(InsuredId::new(&insurer, "ｶｸｳ", &number, Some("01")).unwrap()),
+        identifiers: vec![Coding::new(
+            "urn:oid:1.2.392.100495.20.3.51.11319870011",
+            &patient_id,
+        )],
+        name_kanji: Some(PersonName::from_parts(family, given)),
+        name_kana: Some(PersonName::from_parts("カクウ", &format!("ハナコ{}", i))),
+        birth_date: Some(birth),
+        sex: Some(if i % 2 == 0 { Sex::Female } else { Sex::Male }),
+        address: Some(Address {
+            postal_code: Some(postal.clone()),
+            prefecture: Some(PREFS[i % PREFS.len()].into()),
+            text: Some(street.clone()),
+        }),
+        ..Subject::default()
+    };
+    let secrets = vec![
+        format!("{family} {given}"),
+        format!("ハナコ{i}"),
+        insurer,
+        format!("{number}"),
+        patient_id,
+        postal.clone(),
+        postal.replace('-', ""),
+        street,
+        birth.format("%Y-%m-%d").to_string(),
+        format!("{}さんのApple Watch", given),
+        format!("memo: {} {} called from 090-1234-{:04}", family, given, i),
+        format!("090-1234-{i:04}"),
+        format!("hanako{i}@example.invalid"),
+        format!("SAMPLE-UUID-{i:08}"),
+    ];
+    Person { subject, secrets }
+}
+
+fn measurements_of(p: &Person, i: usize) -> Vec<Record> {
+    let src = Arc::new(Source {
+        name: Some(format!("{}さんのApple Watch", GIVEN[i % GIVEN.len()])),
+        version: Some("10.2".into()),
+        device: Some(SourceDevice {
+            name: Some(p.secrets[9].clone()),
+            manufacturer: Some("Apple Inc.".into()),
+            model: Some("Watch".into()),
+            hardware: Some("Watch6,2".into()),
+            software: Some("10.2".into()),
+        }),
+    });
+    let mut m = Measurement::quantity(
+        Kind::BodyWeight,
+        Effective::Instant(t("2025-02-28T07:01:00+09:00")),
+        Decimal::new(600 + i as i64, 1),
+        Unit::Kilogram,
+    )
+    .unwrap()
+    .with_source(src.clone())
+    .with_identifier(p.secrets[13].clone())
+    .with_recorded(t("2025-02-28T07:02:00+09:00"));
+    m.push_metadata("HKMetadataKeyUserNote", p.secrets[10].clone());
+    m.push_metadata("contact", p.secrets[12].clone());
+    vec![
+        m.into(),
+        steps("2025-02-28T08:00:00+09:00"),
+        sleep("2025-02-27T23:00:00+09:00"),
+    ]
+}
+
+fn dataset(n: usize) -> (Vec<Record>, Vec<String>) {
+    let mut records = Vec::new();
+    let mut secrets = Vec::new();
+    for i in 0..n {
+        let p = person(i);
+        records.push(Record::Subject(p.subject.clone()));
+        records.extend(measurements_of(&p, i));
+        secrets.extend(p.secrets);
+    }
+    (records, secrets)
+}
+
+fn scan(out: &[u8], secrets: &[String]) {
+    let text = std::str::from_utf8(out).unwrap();
+    for s in secrets {
+        assert!(
+            !text.contains(s.as_str()),
+            "output contains an input secret ({} chars)",
+            s.chars().count()
+        );
+    }
+}
+
+#[test]
+fn pseudonymised_output_contains_no_input_identifier() {
+    use phrkit::write::{export::pseudonymise_to_fhir, OutputFormat, WriteOptions};
+    let (records, secrets) = dataset(12);
+    // The unprocessed output does contain them (the scan can fail).
+    let plain = phrkit::write::to_vec(&records, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
+    assert!(
+        secrets
+            .iter()
+            .filter(|s| std::str::from_utf8(&plain).unwrap().contains(s.as_str()))
+            .count()
+            >= 12 * 10
+    );
+    let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let (report, out) = pseudonymise_to_fhir(
+        records.clone(),
+        &mut p,
+        WriteOptions::new(OutputFormat::BundleCollection),
+        Vec::new(),
+    )
+    .unwrap();
+    scan(&out, &secrets);
+    let cr = p.report();
+    assert_eq!(cr.records_in, 48);
+    assert_eq!(cr.records_out, 48);
+    assert_eq!(cr.get("subject.insuredId", Method::CryptoHash), 12);
+    assert_eq!(cr.get("subject.identifier", Method::CryptoHash), 12);
+    assert_eq!(cr.get("subject.name.kanji", Method::Redact), 12);
+    assert_eq!(cr.get("subject.address.postalCode", Method::Generalize), 12);
+    assert_eq!(cr.get("subject.birthDate", Method::Generalize), 12);
+    assert_eq!(cr.get("measurement.metadata", Method::Redact), 24);
+    assert_eq!(cr.get("measurement.identifier", Method::Redact), 12);
+    assert_eq!(cr.get("measurement.source", Method::Generalize), 12);
+    assert_eq!(cr.labels.get("PSEUDED"), Some(&48));
+    assert!(!cr.to_json().contains("架空"));
+    // What is kept: prefecture, postal prefix, birth year, sex, the values; labels on every resource.
+    let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let entries = b["entry"].as_array().unwrap();
+    let patient = &entries[0]["resource"];
+    assert_eq!(patient["address"][0]["state"], "東京都");
+    assert_eq!(patient["address"][0]["postalCode"], "100");
+    assert_eq!(patient["birthDate"], "1950");
+    assert_eq!(patient["gender"], "female");
+    assert!(patient["name"].is_null());
+    let ids = patient["identifier"].as_array().unwrap();
+    assert!(ids.iter().any(
+        |i| i["system"] == "http://phrkit.dev/fhir/sid/pseudonym/insured-id"
+            && i["value"].as_str().unwrap().len() == 64
+    ));
+    for e in entries {
+        let sec = e["resource"]["meta"]["security"].as_array().unwrap();
+        assert!(sec
+            .iter()
+            .any(|s| s["code"] == "PSEUDED" && s["system"] == OBSERVATION_VALUE));
+    }
+    let device = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Device")
+        .unwrap();
+    assert_eq!(device["resource"]["manufacturer"], "Apple Inc.");
+    assert_eq!(report.by_type.get("Patient"), Some(&12));
+    // 12 different Devices in the input (names differ), one generic Device left.
+    assert_eq!(report.by_type.get("Device"), Some(&1));
+}
+
+#[test]
+fn date_shift_is_per_person_and_keeps_intervals() {
+    let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let (records, _) = dataset(2);
+    let out: Vec<Record> = records
+        .into_iter()
+        .filter_map(|r| p.apply(r).unwrap())
+        .map(|l| l.record)
+        .collect();
+    let times = |r: &Record| match r {
+        Record::Measurement(m) => (*m.effective().start().unwrap(), m.recorded().copied()),
+        _ => unreachable!(),
+    };
+    // Person 0: weight at 07:01, recorded 07:02; steps at 08:00 — intervals kept, offset kept.
+    let (w0, rec0) = times(&out[1]);
+    let (s0, _) = times(&out[2]);
+    assert_eq!(s0 - w0, chrono::Duration::minutes(59));
+    assert_eq!(rec0.unwrap() - w0, chrono::Duration::minutes(1));
+    assert_eq!(w0.offset().local_minus_utc(), 9 * 3600);
+    let shift0 = (w0 - t("2025-02-28T07:01:00+09:00")).num_days();
+    assert!(shift0 != 0 && shift0.abs() <= 50);
+    // Sleep stages move with the session.
+    if let Record::Measurement(m) = &out[3] {
+        let MeasurementValue::Sleep(s) = m.value() else {
+            panic!()
+        };
+        assert_eq!(s.stages()[0].period.start(), m.effective().start().unwrap());
+    }
+    // Person 1 gets its own offset (almost surely different), the same again under the same key.
+    let (w1, _) = times(&out[5]);
+    let shift1 = (w1 - t("2025-02-28T07:01:00+09:00")).num_days();
+    let mut again = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let (records, _) = dataset(2);
+    let out2: Vec<Record> = records
+        .into_iter()
+        .filter_map(|r| again.apply(r).unwrap())
+        .map(|l| l.record)
+        .collect();
+    assert_eq!(out, out2);
+    assert_ne!(
+        shift0, shift1,
+        "two synthetic people with the same shift (1 in 100 chance): change the fixture"
+    );
+}
+
+#[test]
+fn pseudonyms_are_stable_per_key_and_separate_across_keys_and_domains() {
+    let a = Pseudonyms::new(&key(1), "").unwrap();
+    let a2 = Pseudonyms::new(&key(1), "").unwrap();
+    let b = Pseudonyms::new(&key(2), "").unwrap();
+    let sys = "urn:oid:1.2.392.100495.20.3.51.11319870011";
+    let pa = a.pseudonym(Domain::PatientId, sys, "PT-1");
+    assert_eq!(pa, a2.pseudonym(Domain::PatientId, sys, "PT-1"));
+    assert_eq!(pa.len(), 64);
+    assert_ne!(pa, b.pseudonym(Domain::PatientId, sys, "PT-1"));
+    assert_ne!(pa, a.pseudonym(Domain::InsuredId, sys, "PT-1"));
+    assert_ne!(pa, a.pseudonym(Domain::PatientId, "urn:other", "PT-1"));
+    assert_ne!(pa, a.pseudonym(Domain::PatientId, sys, "PT-2"));
+    // Subject-level: the same person links under the same key only.
+    let run = |k: u8| {
+        let mut p = Pseudonymiser::new(&key(k), Profile::Pseudonymised, opts()).unwrap();
+        match p
+            .apply(Record::Subject(person(3).subject))
+            .unwrap()
+            .unwrap()
+            .record
+        {
+            Record::Subject(s) => s.identifiers,
+            _ => unreachable!(),
+        }
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+fn collision_check(n: u64) {
+    let p = Pseudonyms::new(&key(9), "").unwrap();
+    let mut prefixes: Vec<u64> = (0..n)
+        .map(|i| {
+            let b = p.pseudonym_bytes(Domain::InsuredId, "sys", &i.to_string());
+            u64::from_le_bytes(b[..8].try_into().unwrap())
+        })
+        .collect();
+    prefixes.sort_unstable();
+    let dup = prefixes.windows(2).filter(|w| w[0] == w[1]).count();
+    // A 64-bit prefix collision among 10^7 values has probability ~3e-6; any collision fails the test.
+    assert_eq!(dup, 0);
+}
+
+#[test]
+fn no_pseudonym_collisions_over_200k_inputs() {
+    collision_check(200_000);
+}
+
+#[test]
+#[ignore = "heavy: 10 million HMACs (about 10 s in debug); run with --ignored"]
+fn no_pseudonym_collisions_over_10_million_inputs() {
+    collision_check(10_000_000);
+}
+
+#[test]
+fn anonymised_output_is_k_anonymous_and_contains_no_input_identifier() {
+    use phrkit::write::{export::write_labelled, OutputFormat, WriteOptions};
+    // 60 people over 3 prefectures × 2 sexes × (ages 25..75): many small classes.
+    let (mut records, secrets) = dataset(60);
+    // Two outliers in body weight (top and bottom).
+    let weights: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.type_name() == "bodyMass")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(weights.len(), 60);
+    // Ages clustered in 1978..=1987 births so classes are of size 1..8.
+    for (i, r) in records.iter_mut().enumerate() {
+        if let Record::Subject(s) = r {
+            s.birth_date = chrono::NaiveDate::from_ymd_opt(1978 + (i / 4 % 10) as i32, 3, 3);
+        }
+    }
+    let mut opts = AnonymiseOptions::new(opts());
+    opts.k = 3;
+    opts.max_suppressed_fraction = 1.0;
+    opts.outlier_fraction = 0.05;
+    if let Record::Measurement(m) = &mut records[weights[0]] {
+        m.set_value(MeasurementValue::Quantity(phrkit::record::Quantity::new(
+            Decimal::from(250),
+            Unit::Kilogram,
+        )))
+        .unwrap();
+    }
+    let (out, report) = anonymise(records, &opts).unwrap();
+    let k = report.k_anonymity.clone().unwrap();
+    assert_eq!(k.k, 3);
+    assert!(k.achieved_k >= 3, "achieved {}", k.achieved_k);
+    assert!(k.suppressed_subjects > 0);
+    // Every suppressed subject took its 4 records with it.
+    assert_eq!(k.suppressed_records, k.suppressed_subjects * 4);
+    let released: usize = k.class_sizes.iter().map(|(size, n)| size * n).sum();
+    assert_eq!(released as u64 + k.suppressed_subjects, 60);
+    assert_eq!(out.len() as u64, 240 - k.suppressed_records);
+    assert_eq!(report.records_out, out.len() as u64);
+    assert_eq!(report.key_id, "ephemeral");
+    // Class sizes measured on the released records agree.
+    let mut classes: std::collections::HashMap<(String, String, String), usize> =
+        Default::default();
+    for l in &out {
+        if let Record::Subject(s) = &l.record {
+            assert!(s.birth_date.is_none() && s.birth_year.is_none());
+            assert!(s.address.as_ref().unwrap().postal_code.is_none());
+            let key = (
+                s.age_band.unwrap().to_string(),
+                s.sex.unwrap().code().to_owned(),
+                s.address.as_ref().unwrap().prefecture.clone().unwrap(),
+            );
+            *classes.entry(key).or_default() += 1;
+        }
+    }
+    assert!(classes.values().all(|n| *n >= 3));
+    assert_eq!(*classes.values().min().unwrap(), k.achieved_k);
+    // The 250 kg outlier was top-coded (if its subject survived), and so was the lightest weight.
+    assert!(
+        report
+            .top_bottom_coded
+            .get("bodyMass")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    );
+    for l in &out {
+        if let Record::Measurement(m) = &l.record {
+            if let (MeasurementValue::Quantity(q), Kind::BodyWeight) = (m.value(), m.kind()) {
+                assert!(q.value < Decimal::from(250) && q.value > Decimal::new(600, 1));
+            }
+        }
+    }
+    let (_, bytes) =
+        write_labelled(out, WriteOptions::new(OutputFormat::Ndjson), Vec::new()).unwrap();
+    scan(&bytes, &secrets);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains("\"ANONYED\"") && !text.contains("\"PSEUDED\""));
+    assert!(text.contains("http://phrkit.dev/fhir/StructureDefinition/age-band"));
+}
+
+#[test]
+fn anonymised_ids_differ_between_exports() {
+    let (records, _) = dataset(6);
+    let mut o = AnonymiseOptions::new(opts());
+    o.k = 1;
+    let ids = |recs: Vec<Record>| -> Vec<Coding> {
+        let (out, _) = anonymise(recs, &o).unwrap();
+        match &out[0].record {
+            Record::Subject(s) => s.identifiers.clone(),
+            _ => unreachable!(),
+        }
+    };
+    assert_ne!(ids(records.clone()), ids(records));
+}
+
+#[test]
+fn anonymisation_fails_when_suppression_exceeds_the_limit() {
+    let (records, _) = dataset(10);
+    let mut o = AnonymiseOptions::new(opts());
+    o.k = 5;
+    o.max_suppressed_fraction = 0.1;
+    let e = anonymise(records, &o).unwrap_err();
+    assert!(matches!(e.kind(), phrkit::ErrorKind::Config { .. }));
+}
+
+#[test]
+fn rule_files_apply_first_match_and_fall_back_to_the_base_profile() {
+    let toml = r#"
+base = "pseudonymised"
+[[rules]]
+path = "subject.name"
+method = "encrypt"
+[[rules]]
+path = "measurement.value"
+method = "generalize"
+step = 5
+[[rules]]
+class = "FreeText"
+method = "substitute"
+replaceWith = "(removed)"
+[[rules]]
+path = "measurement.effective"
+method = "generalize"
+granularity = "day"
+"#;
+    let rules = RuleSet::parse("rules.toml", toml).unwrap();
+    let mut p = Pseudonymiser::with_rules(&key(1), rules, opts()).unwrap();
+    let per = person(0);
+    let recs: Vec<Labelled> = std::iter::once(Record::Subject(per.subject.clone()))
+        .chain(measurements_of(&per, 0))
+        .filter_map(|r| p.apply(r).unwrap())
+        .collect();
+    let Record::Subject(s) = &recs[0].record else {
+        panic!()
+    };
+    let enc = &s.name_kanji.as_ref().unwrap().text;
+    assert!(enc.starts_with("enc1."));
+    assert_eq!(p.pseudonyms().decrypt(enc).unwrap(), "架空 花子");
+    assert!(recs[0].labels.iter().any(|l| l.code == "MASKED"));
+    assert!(s.address.as_ref().unwrap().text.is_none()); // base profile
+    let Record::Measurement(w) = &recs[1].record else {
+        panic!()
+    };
+    let MeasurementValue::Quantity(q) = w.value() else {
+        panic!()
+    };
+    assert_eq!(q.value, Decimal::from(60)); // 60.0 rounded down to a multiple of 5
+    assert_eq!(w.metadata()[0].value, "(removed)");
+    assert_eq!(
+        w.effective().start().unwrap(),
+        &t("2025-02-28T00:00:00+09:00")
+    );
+    let r = p.report();
+    assert_eq!(r.get("subject.name.kanji", Method::Encrypt), 1);
+    assert_eq!(r.get("measurement.metadata", Method::Substitute), 2);
+    // JSON form of the same kind of file.
+    let json = r#"{"base":"none","rules":[{"path":"subject.insuredId","method":"cryptoHash"}]}"#;
+    let rs = RuleSet::parse("r.json", json).unwrap();
+    assert_eq!(rs.base, None);
+}
+
+#[test]
+fn rule_file_errors_name_the_rule() {
+    let cases = [
+        ("[[rules]]\npath = \"subject.nickname\"\nmethod = \"redact\"\n", "/rules/0/path"),
+        ("[[rules]]\npath = \"subject.name\"\nmethod = \"scramble\"\n", "/rules/0/method"),
+        ("[[rules]]\npath = \"measurement.effective\"\nmethod = \"cryptoHash\"\n", "/rules/0/method"),
+        ("[[rules]]\npath = \"subject.name\"\nmethod = \"keep\"\n[[rules]]\npath = \"measurement.value\"\nmethod = \"perturb\"\n", "/rules/1/span"),
+        ("[[rules]]\npath = \"subject.name\"\nmethod = \"substitute\"\n", "/rules/0/replaceWith"),
+        ("[[rules]]\npath = \"subject.name\"\nmethod = \"keep\"\nextra = 1\n", "/rules/0"),
+        ("base = \"public\"\n", "/base"),
+    ];
+    for (text, pointer) in cases {
+        let e = RuleSet::parse("r.toml", text).unwrap_err();
+        match e.location() {
+            Some(phrkit::Location::JsonPointer { pointer: p, .. }) => {
+                assert!(p.starts_with(pointer), "{pointer} vs {p}")
+            }
+            other => panic!("{pointer}: {other:?}"),
+        }
+    }
+    let e = RuleSet::parse(
+        "r.json",
+        r#"{"rules":[{"path":"subject.name","method":7}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e.location(), Some(phrkit::Location::JsonPointer { pointer, .. }) if pointer == "/rules/0/method")
+    );
+}

@@ -164,11 +164,11 @@ pub mod measurement_fields {
     /// Quantity values.
     pub const VALUE: Field = f("measurement.value", Measured);
     /// Sleep stage times.
-    pub const SLEEP_STAGES: Field = f("measurement.value.stages", EventTime);
+    pub const SLEEP_STAGES: Field = f("measurement.sleepStages", EventTime);
     /// Text values of unknown kinds.
-    pub const VALUE_TEXT: Field = f("measurement.value.text", CodedValue);
+    pub const VALUE_TEXT: Field = f("measurement.valueText", CodedValue);
     /// Workout activity.
-    pub const WORKOUT_ACTIVITY: Field = f("measurement.value.activity", CodedValue);
+    pub const WORKOUT_ACTIVITY: Field = f("measurement.workoutActivity", CodedValue);
 }
 
 impl Pseudonymisable for Subject {

@@ -431,18 +431,21 @@ fn applicable(m: &RuleMethod, k: ValueKind) -> bool {
     use Generalization as G;
     use RuleMethod as M;
     use ValueKind as K;
-    match (m, k) {
-        (M::Keep, _) => true,
-        (M::Redact, K::Identifier | K::Text | K::Birth | K::KeepOrRemove | K::Source) => true,
-        (M::DateShift, K::Time | K::Birth) => true,
-        (M::CryptoHash | M::Encrypt, K::Identifier | K::Text) => true,
-        (M::Substitute(_), K::Identifier | K::Text | K::Number) => true,
-        (M::Perturb { .. }, K::Number) => true,
-        (M::Generalize(G::KeepPrefix(_)), K::Text) => true,
-        (M::Generalize(G::BirthYear | G::AgeBand), K::Birth) => true,
-        (M::Generalize(G::Truncate(_)), K::Time) => true,
-        (M::Generalize(G::RoundTo(_)), K::Number) => true,
-        (M::Generalize(G::GenericSource), K::Source) => true,
-        _ => false,
-    }
+    matches!(
+        (m, k),
+        (M::Keep, _)
+            | (
+                M::Redact,
+                K::Identifier | K::Text | K::Birth | K::KeepOrRemove | K::Source
+            )
+            | (M::DateShift, K::Time | K::Birth)
+            | (M::CryptoHash | M::Encrypt, K::Identifier | K::Text)
+            | (M::Substitute(_), K::Identifier | K::Text | K::Number)
+            | (M::Perturb { .. }, K::Number)
+            | (M::Generalize(G::KeepPrefix(_)), K::Text)
+            | (M::Generalize(G::BirthYear | G::AgeBand), K::Birth)
+            | (M::Generalize(G::Truncate(_)), K::Time)
+            | (M::Generalize(G::RoundTo(_)), K::Number)
+            | (M::Generalize(G::GenericSource), K::Source)
+    )
 }
