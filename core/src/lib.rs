@@ -23,6 +23,7 @@
 
 pub mod error;
 pub mod fhir;
+pub mod policy;
 pub mod read;
 pub mod record;
 pub mod report;

@@ -50,6 +50,8 @@ pub const PHRKIT_BASE: &str = "http://phrkit.dev/fhir";
 pub const SOURCE_RECORD_ID: &str = "http://phrkit.dev/fhir/sid/source-record-id";
 /// Extension keeping source metadata key/value pairs.
 pub const EXT_SOURCE_METADATA: &str = "http://phrkit.dev/fhir/StructureDefinition/source-metadata";
+/// Extension carrying the age band of an anonymised Patient (valueRange, UCUM `a`).
+pub const EXT_AGE_BAND: &str = "http://phrkit.dev/fhir/StructureDefinition/age-band";
 /// Code system for workout activity types that are not HealthKit identifiers.
 pub const ACTIVITY_TYPE: &str = "http://phrkit.dev/fhir/CodeSystem/activity-type";
 

@@ -519,6 +519,29 @@ impl Encoder {
         {
             let mut j = JsonOut::new(&mut self.body);
             j.begin_object();
+            if let Some(band) = &s.age_band {
+                // Anonymised data: the age band replaces the birth date (phrkit extension, valueRange in
+                // UCUM years).
+                j.key_array("extension");
+                j.begin_object();
+                j.field_str("url", EXT_AGE_BAND);
+                j.key_object("valueRange");
+                j.key_object("low");
+                j.field_raw("value", &band.low.to_string());
+                j.field_str("system", UCUM);
+                j.field_str("code", "a");
+                j.end_object();
+                if let Some(h) = band.high {
+                    j.key_object("high");
+                    j.field_raw("value", &h.to_string());
+                    j.field_str("system", UCUM);
+                    j.field_str("code", "a");
+                    j.end_object();
+                }
+                j.end_object();
+                j.end_object();
+                j.end_array();
+            }
             if s.name_kanji.is_some() || s.name_kana.is_some() {
                 j.key_array("name");
                 if let Some(n) = &s.name_kanji {
@@ -534,6 +557,8 @@ impl Encoder {
             }
             if let Some(b) = s.birth_date {
                 j.field_str("birthDate", &b.format("%Y-%m-%d").to_string());
+            } else if let Some(y) = s.birth_year {
+                j.field_str("birthDate", &format!("{y:04}"));
             }
             if let Some(a) = &s.address {
                 j.key_array("address");

@@ -37,7 +37,7 @@ pub use measurement::{
 pub use medication::{
     DispenseFields, Drug, DrugAmount, DrugCodeSystem, MedicationDispense, RpPosition,
 };
-pub use subject::{Address, InsuredId, PersonName, Sex, Subject};
+pub use subject::{Address, AgeBand, InsuredId, PersonName, Sex, Subject};
 pub use time::{format_timestamp, write_timestamp, Effective, Period, Timestamp};
 pub use unit::Unit;
 

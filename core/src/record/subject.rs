@@ -235,6 +235,25 @@ fn normalise_card_element(raw: &str, what: &'static str) -> Result<String, Recor
         .collect())
 }
 
+/// An age range in whole years, inclusive (`40–44`), or open above (`90+`): what anonymised data keeps
+/// of a birth date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgeBand {
+    /// Lowest age in the band.
+    pub low: u16,
+    /// Highest age in the band; `None` for a top-coded open band.
+    pub high: Option<u16>,
+}
+
+impl std::fmt::Display for AgeBand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.high {
+            Some(h) => write!(f, "{}-{}", self.low, h),
+            None => write!(f, "{}+", self.low),
+        }
+    }
+}
+
 /// A person.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Subject {
@@ -248,6 +267,11 @@ pub struct Subject {
     pub name_kana: Option<PersonName>,
     /// Birth date.
     pub birth_date: Option<NaiveDate>,
+    /// Birth year alone, when the exact date was generalised away (pseudonymised data); written as the
+    /// partial FHIR `birthDate` `YYYY`. Ignored when `birth_date` is present.
+    pub birth_year: Option<i32>,
+    /// Age band at a reference date, when birth data was generalised for anonymisation.
+    pub age_band: Option<AgeBand>,
     /// Administrative sex.
     pub sex: Option<Sex>,
     /// Address.
@@ -270,6 +294,8 @@ impl fmt::Debug for Subject {
             .field("name_kanji", &present(self.name_kanji.is_some()))
             .field("name_kana", &present(self.name_kana.is_some()))
             .field("birth_date", &present(self.birth_date.is_some()))
+            .field("birth_year", &present(self.birth_year.is_some()))
+            .field("age_band", &self.age_band)
             .field("sex", &self.sex)
             .field("address", &present(self.address.is_some()))
             .finish()

@@ -4,6 +4,7 @@
 //! input. Output is deterministic: the same records give byte-identical bytes (content-derived ids, fixed
 //! key order, sources written once in first-seen order).
 
+pub mod export;
 pub mod kenshin_cda;
 
 use std::collections::{HashMap, HashSet};
@@ -64,6 +65,9 @@ pub struct FhirWriter<W: Write> {
     emitted: HashSet<String>,
     entries: u64,
     report: Report,
+    security: Vec<u8>,
+    id_log: Vec<(&'static str, String)>,
+    id_log_cap: usize,
 }
 
 impl<W: Write> FhirWriter<W> {
@@ -91,10 +95,62 @@ impl<W: Write> FhirWriter<W> {
             emitted: HashSet::new(),
             entries: 0,
             report: Report::default(),
+            security: Vec::new(),
+            id_log: Vec::new(),
+            id_log_cap: 0,
         }
     }
 
-    fn emit(&mut self, resource_type: &str, id: &str) -> Result<()> {
+    /// Sets the `meta.security` labels added to every resource written from now on (empty: none).
+    ///
+    /// A side channel for the policy stages: pseudonymisation decides the labels per record (`PSEUDED`,
+    /// `REDACTED`, …) and sets them before writing it, so records and the encoder need no label field.
+    pub fn set_security_labels(&mut self, labels: &[crate::record::Coding]) {
+        self.security.clear();
+        if labels.is_empty() {
+            return;
+        }
+        let mut j = crate::fhir::json_out::JsonOut::new(&mut self.security);
+        j.begin_array();
+        for l in labels {
+            j.begin_object();
+            j.field_str("system", &l.system);
+            j.field_str("code", &l.code);
+            j.end_object();
+        }
+        j.end_array();
+    }
+
+    /// Keeps the type and id of up to `cap` written resources (for a Provenance of an export).
+    pub fn log_ids(&mut self, cap: usize) {
+        self.id_log_cap = cap;
+    }
+
+    /// The logged `(resource type, id)` pairs, in write order.
+    pub fn logged_ids(&self) -> &[(&'static str, String)] {
+        &self.id_log
+    }
+
+    /// Writes a resource the caller encoded itself (a Consent, a Provenance), in the same container.
+    /// `resource` must be one compact JSON object whose `id` is `id`.
+    pub fn write_raw_resource(
+        &mut self,
+        resource_type: &'static str,
+        id: &str,
+        resource: &[u8],
+    ) -> Result<()> {
+        self.resource.clear();
+        self.resource.extend_from_slice(resource);
+        self.emit(resource_type, id)
+    }
+
+    fn emit(&mut self, resource_type: &'static str, id: &str) -> Result<()> {
+        if !self.security.is_empty() {
+            add_security(&mut self.resource, &self.security);
+        }
+        if self.id_log.len() < self.id_log_cap {
+            self.id_log.push((resource_type, id.to_owned()));
+        }
         match self.opts.format {
             OutputFormat::Ndjson => {
                 self.buf.extend_from_slice(&self.resource);
@@ -267,6 +323,33 @@ impl<W: Write> FhirWriter<W> {
         self.out.flush()?;
         Ok((self.report, self.out))
     }
+}
+
+/// Splices `"security":[…]` into the resource's `meta` (creating `meta` when absent). phrkit's encoder
+/// always starts a resource with `resourceType`, then `id` (optional), then `meta` (optional).
+fn add_security(resource: &mut Vec<u8>, labels: &[u8]) {
+    const META: &[u8] = b",\"meta\":{";
+    if let Some(pos) = memchr::memmem::find(resource, META) {
+        let at = pos + META.len();
+        let mut ins = Vec::with_capacity(labels.len() + 13);
+        ins.extend_from_slice(b"\"security\":");
+        ins.extend_from_slice(labels);
+        ins.push(b',');
+        resource.splice(at..at, ins);
+        return;
+    }
+    // No meta: insert one after `"resourceType":"T"` and the optional `"id":"…"`.
+    let mut at = memchr::memchr(b',', resource).unwrap_or(resource.len().saturating_sub(1));
+    if resource[at..].starts_with(b",\"id\":\"") {
+        let after = at + 7;
+        at = memchr::memchr(b'"', &resource[after..])
+            .map_or(resource.len().saturating_sub(1), |q| after + q + 1);
+    }
+    let mut ins = Vec::with_capacity(labels.len() + 24);
+    ins.extend_from_slice(b",\"meta\":{\"security\":");
+    ins.extend_from_slice(labels);
+    ins.push(b'}');
+    resource.splice(at..at, ins);
 }
 
 /// Writes all `records` to a byte vector.

@@ -1,0 +1,13 @@
+//! POLICY: stages between reading and writing that decide what may leave and in what form.
+//!
+//! - [`consent`]: FHIR R4 Consent model and a deterministic, offline decision function (default deny).
+//! - [`enforce`]: applying consent to an export, with counts of everything left out.
+//! - [`pseudonymise`]: keyed pseudonyms, date shifting, 仮名加工 / 匿名加工 profiles and custom rules.
+//!
+//! Policy depends only on [`crate::record`], [`crate::error`] and [`crate::report`] (and FHIR code constants),
+//! never on a reader format, so it applies to every input the same way.
+
+pub mod consent;
+pub mod enforce;
+pub mod facts;
+pub mod pseudonymise;
