@@ -44,6 +44,38 @@ pub fn record_facts(record: &Record) -> RecordFacts {
             data_time: effective_interval(m.effective()),
             security: Vec::new(),
         },
+        Record::Checkup(c) => RecordFacts {
+            resource_type: "Observation",
+            type_name: record.type_name(),
+            codes: c
+                .results
+                .iter()
+                .map(|r| Coding::new(format!("urn:oid:{}", r.code_system.trim_start_matches("urn:oid:")), r.code.clone()))
+                .collect(),
+            data_time: effective_interval(&Effective::Date(c.exam_date)),
+            security: Vec::new(),
+        },
+        Record::Medication(m) => RecordFacts {
+            resource_type: "MedicationDispense",
+            type_name: record.type_name(),
+            codes: Vec::new(),
+            data_time: effective_interval(&Effective::Date(m.event_date())),
+            security: Vec::new(),
+        },
+        Record::Immunization(i) => RecordFacts {
+            resource_type: "Immunization",
+            type_name: record.type_name(),
+            codes: Vec::new(),
+            data_time: effective_interval(&Effective::Date(i.occurred.date())),
+            security: Vec::new(),
+        },
+        Record::Expense(e) => RecordFacts {
+            resource_type: "ExplanationOfBenefit",
+            type_name: record.type_name(),
+            codes: Vec::new(),
+            data_time: effective_interval(&Effective::Date(e.month.first_day())),
+            security: Vec::new(),
+        },
     }
 }
 

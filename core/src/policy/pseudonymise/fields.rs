@@ -63,7 +63,7 @@ pub struct Field {
     pub class: FieldClass,
 }
 
-const fn f(path: &'static str, class: FieldClass) -> Field {
+pub(crate) const fn f(path: &'static str, class: FieldClass) -> Field {
     Field { path, class }
 }
 
@@ -120,6 +120,10 @@ pub fn as_pseudonymisable(record: &mut Record) -> &mut dyn Pseudonymisable {
     match record {
         Record::Subject(s) => s,
         Record::Measurement(m) => m,
+        Record::Checkup(c) => c.as_mut(),
+        Record::Medication(m) => m,
+        Record::Immunization(i) => i,
+        Record::Expense(e) => e,
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`privacy.md` §3, §7).
 
 mod anonymise;
+mod care_fields;
 mod engine;
 mod fields;
 mod key;
