@@ -910,3 +910,40 @@ mod props {
         }
     }
 }
+
+/// Throughput of the archive reader, CDA writer and FHIR writer on 2,000 person files (18 results each).
+/// Run: `cargo test -p phrkit --release --test kenshin -- --ignored throughput --nocapture`.
+#[test]
+#[ignore = "measurement, not a check"]
+fn throughput() {
+    let one = read_one(SAMPLE);
+    let people: Vec<CheckupReport> = (0..2000u64)
+        .map(|i| {
+            let mut r = one.clone();
+            r.subject.birth_date =
+                NaiveDate::from_ymd_opt(1950, 1, 1).map(|d| d + chrono::Days::new(i));
+            r
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    write_archive(&people, &spec(), &mut buf).unwrap();
+    let write = t.elapsed();
+    let bytes = buf.into_inner();
+    let t = std::time::Instant::now();
+    let ds = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+    let read = t.elapsed();
+    assert_eq!(ds.records.len(), 2000);
+    let t = std::time::Instant::now();
+    let fhir = to_vec(&ds.records, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
+    let to_fhir = t.elapsed();
+    let t = std::time::Instant::now();
+    let back = read_slice(&fhir, &ReadOptions::strict()).unwrap();
+    let from_fhir = t.elapsed();
+    assert_eq!(back.records.len(), 2000);
+    println!(
+        "2000 people: archive {} KiB written in {write:?}, read in {read:?}; FHIR NDJSON {} KiB written in {to_fhir:?}, read back in {from_fhir:?}",
+        bytes.len() / 1024,
+        fhir.len() / 1024
+    );
+}

@@ -355,6 +355,13 @@ fn section_results(
             out.push(r);
         }
     }
+    // Rule R19: items are identified by code wherever they are, including nested sections.
+    for (ci, comp) in section.children("component").enumerate() {
+        if let Some(sub) = comp.child("section") {
+            let sub_path = format!("{spath}/component[{}]/section", ci + 1);
+            section_results(sub, &sub_path, groups, out, report)?;
+        }
+    }
     Ok(())
 }
 
