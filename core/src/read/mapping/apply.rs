@@ -655,7 +655,7 @@ fn read_csv(
         .collect();
     for spec in &file.records {
         for (name, f) in &spec.fields {
-            let key = f.source().key;
+            let key = f.source().key.clone();
             if key.as_ref().is_some_and(|k| !headers.contains(k)) {
                 report.issue(
                     crate::report::Severity::Warning,

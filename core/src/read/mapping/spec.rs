@@ -77,16 +77,16 @@ pub enum FieldSpec {
 }
 
 impl FieldSpec {
-    /// The full form.
-    pub fn source(&self) -> SourceSpec {
+    /// The full form (borrowed when written in full, so reading items does not clone maps).
+    pub fn source(&self) -> std::borrow::Cow<'_, SourceSpec> {
         match self {
-            FieldSpec::Key(k) => SourceSpec {
+            FieldSpec::Key(k) => std::borrow::Cow::Owned(SourceSpec {
                 key: Some(k.clone()),
                 pointer: None,
                 constant: None,
                 map: None,
-            },
-            FieldSpec::Full(s) => s.clone(),
+            }),
+            FieldSpec::Full(s) => std::borrow::Cow::Borrowed(s),
         }
     }
 }
