@@ -1,6 +1,8 @@
 //! Measures the 医療費通知 CSV reader and the mapping layer on generated synthetic input.
 //! Run: `cargo run --release -p phrkit --example myna_throughput`
 
+#![allow(clippy::expect_used)]
+
 use std::time::Instant;
 
 use phrkit::read::mapping::Mapping;
