@@ -1142,3 +1142,21 @@ fn mapping_reads_simple_measurements() {
         .collect();
     assert_eq!(locations, ["row 5, field 上", "row 6, field 値"]);
 }
+
+#[test]
+fn conformance_check_passes_the_examples_and_flags_a_misfit_payload() {
+    for (m, p) in [
+        ("medication_mapping.json", "medication_payload.json"),
+        ("immunization_mapping.json", "immunization.csv"),
+        ("dummy_env_mapping.json", "dummy_env_payload.json"),
+    ] {
+        let c = mapping(m).check_conformance(&fixture(p)).unwrap();
+        assert!(c.passed(), "{m}: {c:?}");
+    }
+    let misfit = br#"{"patient":{},"medications":[{"date":"yesterday","name":"x"}]}"#;
+    let c = mapping("medication_mapping.json")
+        .check_conformance(misfit)
+        .unwrap();
+    assert!(c.balanced && c.fhir_round_trip);
+    assert!(!c.nothing_skipped && !c.passed());
+}

@@ -498,6 +498,12 @@ fn handle(
 ) -> Result<()> {
     report.items_read += 1;
     match result {
+        // A subject item with nothing mapped is accounted for but produces no record, as an empty FHIR
+        // Patient does (`subject-placeholder`), so mapped output round-trips through FHIR.
+        Ok(Record::Subject(s)) if s.is_empty() => {
+            report.converted("subject-placeholder");
+            Ok(())
+        }
         Ok(r) => {
             report.converted(&r.type_name());
             out.push_back(r);
