@@ -11,6 +11,7 @@
 //! because of the mapping, only because of the data, per item, with the item's location.
 
 mod apply;
+mod build;
 mod conformance;
 pub mod spec;
 mod validate;
