@@ -2,7 +2,7 @@
 //!
 //! Structural errors (unknown keys, wrong JSON types) come from serde with `deny_unknown_fields` and carry
 //! the JSON pointer of the offending key; semantic checks (unknown record type or field, a field with two
-//! sources, a record type missing what its constructor needs) are in [`super::validate`].
+//! sources, a record type missing what its constructor needs) are in `validate.rs`.
 
 use std::collections::BTreeMap;
 
