@@ -184,6 +184,25 @@ fn dispense_fhir_uses_jp_core_systems_and_flags_synthetic_rp_numbers() {
         lines[2]["medicationCodeableConcept"]["coding"][0]["system"],
         "urn:oid:1.2.392.100495.20.1.71"
     );
+    // A new subject restarts the numbering even for the same day and pharmacy.
+    let two_people = vec![
+        Record::Subject(phrkit::Subject::default()),
+        dispense(None, None).into(),
+        Record::Subject(phrkit::Subject {
+            birth_date: Some(date("1990-01-01")),
+            ..phrkit::Subject::default()
+        }),
+        dispense(None, None).into(),
+    ];
+    let out = to_vec(&two_people, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
+    let orders: Vec<String> = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["resourceType"] == "MedicationDispense")
+        .map(|v| v["identifier"][2]["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(orders, ["1", "1"]);
     // Source RP numbers are written as given, without the synthetic flag.
     assert_eq!(lines[3]["identifier"][1]["value"], "2");
     assert!(lines[3]["identifier"][1].get("extension").is_none());
@@ -1122,4 +1141,22 @@ fn mapping_reads_simple_measurements() {
         .map(|i| i.location.to_string())
         .collect();
     assert_eq!(locations, ["row 5, field 上", "row 6, field 値"]);
+}
+
+#[test]
+fn conformance_check_passes_the_examples_and_flags_a_misfit_payload() {
+    for (m, p) in [
+        ("medication_mapping.json", "medication_payload.json"),
+        ("immunization_mapping.json", "immunization.csv"),
+        ("dummy_env_mapping.json", "dummy_env_payload.json"),
+    ] {
+        let c = mapping(m).check_conformance(&fixture(p)).unwrap();
+        assert!(c.passed(), "{m}: {c:?}");
+    }
+    let misfit = br#"{"patient":{},"medications":[{"date":"yesterday","name":"x"}]}"#;
+    let c = mapping("medication_mapping.json")
+        .check_conformance(misfit)
+        .unwrap();
+    assert!(c.balanced && c.fhir_round_trip);
+    assert!(!c.nothing_skipped && !c.passed());
 }

@@ -326,6 +326,12 @@ impl CareEncoder {
         CareEncoder::default()
     }
 
+    /// Starts RP numbering afresh: dispense events never span two persons.
+    pub fn new_subject(&mut self) {
+        self.last_event = None;
+        self.order_in_event = 0;
+    }
+
     pub(crate) fn clear(&mut self) {
         self.head.clear();
         self.body.clear();

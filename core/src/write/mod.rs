@@ -198,6 +198,7 @@ impl<W: Write> FhirWriter<W> {
     }
 
     fn write_subject(&mut self, s: &Subject) -> Result<()> {
+        self.care.new_subject();
         self.resource.clear();
         let id = self
             .encoder

@@ -11,6 +11,8 @@
 //! because of the mapping, only because of the data, per item, with the item's location.
 
 mod apply;
+mod build;
+mod conformance;
 pub mod spec;
 mod validate;
 
@@ -19,6 +21,7 @@ use std::path::Path;
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::read::{Buffered, Dataset, ReadOptions, RecordReader};
 
+pub use conformance::Conformance;
 pub use spec::{AdapterIdentity, MappingFile, MAPPING_LANGUAGE_VERSION};
 
 /// Maximum size of a mapping file (a mapping is configuration, not data).

@@ -2,7 +2,7 @@
 //!
 //! Structural errors (unknown keys, wrong JSON types) come from serde with `deny_unknown_fields` and carry
 //! the JSON pointer of the offending key; semantic checks (unknown record type or field, a field with two
-//! sources, a record type missing what its constructor needs) are in [`super::validate`].
+//! sources, a record type missing what its constructor needs) are in `validate.rs`.
 
 use std::collections::BTreeMap;
 
@@ -77,16 +77,16 @@ pub enum FieldSpec {
 }
 
 impl FieldSpec {
-    /// The full form.
-    pub fn source(&self) -> SourceSpec {
+    /// The full form (borrowed when written in full, so reading items does not clone maps).
+    pub fn source(&self) -> std::borrow::Cow<'_, SourceSpec> {
         match self {
-            FieldSpec::Key(k) => SourceSpec {
+            FieldSpec::Key(k) => std::borrow::Cow::Owned(SourceSpec {
                 key: Some(k.clone()),
                 pointer: None,
                 constant: None,
                 map: None,
-            },
-            FieldSpec::Full(s) => s.clone(),
+            }),
+            FieldSpec::Full(s) => std::borrow::Cow::Borrowed(s),
         }
     }
 }

@@ -176,9 +176,11 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Buffered> {
         })?;
         let line = row.position().map(|p| p.line()).unwrap_or(0);
         let fields: Vec<&str> = row.iter().collect();
-        saw_marker |= fields
-            .first()
-            .is_some_and(|f| MARKERS.contains(&fold(f).as_str()));
+        if !saw_marker {
+            saw_marker = fields
+                .first()
+                .is_some_and(|f| MARKERS.contains(&fold(f).as_str()));
+        }
         p.row(line, &fields)?;
     }
     if !saw_marker {
