@@ -77,6 +77,25 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
         }
     }
 
+    /// Checks one record against the consents (on the original, so patient identifiers still match),
+    /// then pseudonymises what may go and writes it with its security labels.
+    pub fn write_pseudonymised(
+        &mut self,
+        record: Record,
+        pseudonymiser: &mut crate::policy::pseudonymise::Pseudonymiser,
+    ) -> Result<()> {
+        let record = match self.filter.admit(&record) {
+            Admission::Write => record,
+            Admission::Withhold(Some(placeholder)) => Record::Subject(*placeholder),
+            Admission::Withhold(None) => return Ok(()),
+        };
+        if let Some(l) = pseudonymiser.apply(record)? {
+            self.writer.set_security_labels(&l.labels);
+            self.writer.write(&l.record)?;
+        }
+        Ok(())
+    }
+
     fn reference(&self, resource_type: &str, id: &str) -> String {
         match self.opts.format {
             OutputFormat::Ndjson => format!("{resource_type}/{id}"),
