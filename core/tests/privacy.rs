@@ -1117,3 +1117,65 @@ fn consented_export_can_pseudonymise_what_it_lets_through() {
     assert_eq!(lines.last().unwrap()["resourceType"], "Provenance");
     assert!(lines.last().unwrap()["meta"].is_null());
 }
+
+#[test]
+fn pseudonymised_output_reads_back() {
+    use phrkit::write::{export::pseudonymise_to_fhir, OutputFormat, WriteOptions};
+    let (records, _) = dataset(3);
+    let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let (_, out) = pseudonymise_to_fhir(
+        records,
+        &mut p,
+        WriteOptions::new(OutputFormat::Ndjson),
+        Vec::new(),
+    )
+    .unwrap();
+    let back = phrkit::read_slice(&out, &phrkit::ReadOptions::default()).unwrap();
+    assert!(back.report.is_balanced());
+    let subjects = back
+        .records
+        .iter()
+        .filter(|r| matches!(r, Record::Subject(_)))
+        .count();
+    assert_eq!(subjects, 3);
+    assert_eq!(back.records.len(), 12, "{:?}", back.report.skipped);
+    let Record::Subject(s) = &back.records[0] else {
+        panic!()
+    };
+    assert_eq!(s.birth_year, Some(1950));
+    assert!(s.name_kanji.is_none() && s.insured_id.is_none());
+    assert_eq!(s.identifiers.len(), 2); // the two pseudonyms
+}
+
+#[test]
+fn anonymised_records_before_any_subject_get_their_own_empty_subject() {
+    let (mut records, _) = dataset(4);
+    records.insert(0, steps("2025-01-01T08:00:00+09:00"));
+    let mut o = AnonymiseOptions::new(opts());
+    o.k = 1;
+    let (out, report) = anonymise(records, &o).unwrap();
+    assert_eq!(out.len(), 18);
+    assert_eq!(report.records_in, 17);
+    assert_eq!(report.records_out, 18);
+    // Every block starts with a subject, whatever the shuffled order.
+    assert!(matches!(out[0].record, Record::Subject(_)));
+    let empty = out
+        .iter()
+        .position(|l| matches!(&l.record, Record::Subject(s) if s.is_empty()))
+        .unwrap();
+    let Record::Measurement(moved) = &out[empty + 1].record else {
+        panic!()
+    };
+    assert_ne!(
+        moved.effective(),
+        &Effective::Instant(t("2025-01-01T08:00:00+09:00")),
+        "date not shifted"
+    );
+    assert_eq!(out[empty + 1].record, {
+        let mut r = steps("2025-01-01T08:00:00+09:00");
+        if let (Record::Measurement(m), Record::Measurement(o)) = (&mut r, &out[empty + 1].record) {
+            m.set_effective(o.effective().clone()).unwrap();
+        }
+        r
+    });
+}

@@ -128,12 +128,14 @@ impl Engine {
         profile: Option<Profile>,
         rules: Option<RuleSet>,
     ) -> Engine {
+        // Records before any subject still get a (non-zero) shift, never their real dates.
+        let offset_days = pseudonyms.date_offset_days("phrkit: records before any subject");
         Engine {
             pseudonyms,
             opts,
             profile,
             rules,
-            offset_days: 0,
+            offset_days,
             subjects: 0,
             counts: Vec::new(),
             labels: 0,
