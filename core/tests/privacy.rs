@@ -1116,6 +1116,16 @@ fn consented_export_can_pseudonymise_what_it_lets_through() {
     assert_eq!(pseuded, 4); // Patient, Device, two Observations
     assert_eq!(lines.last().unwrap()["resourceType"], "Provenance");
     assert!(lines.last().unwrap()["meta"].is_null());
+    // The Consent travels without the person's references.
+    let consent = &lines[lines.len() - 2];
+    assert_eq!(consent["resourceType"], "Consent");
+    assert!(
+        consent["patient"].is_null()
+            && consent["performer"].is_null()
+            && consent["identifier"].is_null()
+    );
+    assert_eq!(consent["meta"]["security"][0]["code"], "REDACTED");
+    assert!(!text.contains("Patient/p1"));
 }
 
 #[test]
