@@ -15,6 +15,8 @@
 //! 2. **Readers** ([`read`]) stream an input into records, counting everything they skip in a [`Report`].
 //! 3. **Writers** ([`write`]) turn records into FHIR R4 JSON (Bundle or NDJSON), deterministically.
 //! 4. **FHIR mapping** ([`fhir`]) holds the codes, profiles and lean resource model used by both edges.
+//! 5. **Policy** ([`policy`]) decides what may leave (FHIR Consent, default deny) and in what form
+//!    (pseudonymised / anonymised); [`write::export`] wires it into the writer.
 //!
 //! Errors are data ([`Error`], [`ErrorKind`], [`Location`]) and never carry personal values.
 

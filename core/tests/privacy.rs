@@ -879,7 +879,7 @@ fn no_pseudonym_collisions_over_200k_inputs() {
 }
 
 #[test]
-#[ignore = "heavy: 10 million HMACs (about 10 s in debug); run with --ignored"]
+#[ignore = "heavy: 10 million HMACs (about 20 s in a debug build on the shared 2-core machine); run with --ignored"]
 fn no_pseudonym_collisions_over_10_million_inputs() {
     collision_check(10_000_000);
 }
@@ -1076,4 +1076,116 @@ fn rule_file_errors_name_the_rule() {
     assert!(
         matches!(e.location(), Some(phrkit::Location::JsonPointer { pointer, .. }) if pointer == "/rules/0/method")
     );
+}
+
+#[test]
+fn consented_export_can_pseudonymise_what_it_lets_through() {
+    use phrkit::write::{export::ConsentedWriter, OutputFormat, WriteOptions};
+    let mut c = research_consent(ConsentStatus::Active);
+    // Permit Patient too, so the pseudonymised subject is written.
+    if let Some(root) = c.provision.as_mut() {
+        root.provision[0]
+            .class
+            .push(Coding::new(RESOURCE_TYPES, "Patient"));
+        root.provision[0].data_period = None;
+    }
+    let ctx = export_context(vec![c]);
+    let p0 = person(0);
+    let mut records = vec![Record::Subject(p0.subject.clone())];
+    records.extend(measurements_of(&p0, 0));
+    let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let mut w =
+        ConsentedWriter::new(Vec::new(), WriteOptions::new(OutputFormat::Ndjson), &ctx).unwrap();
+    for r in records {
+        w.write_pseudonymised(r, &mut p).unwrap();
+    }
+    let (summary, out) = w.finish().unwrap();
+    scan(&out, &p0.secrets);
+    // Subject, weight and steps go; sleep is denied by the nested provision.
+    assert_eq!(summary.consent_report.converted, 3);
+    assert_eq!(summary.consent_report.skipped_total(), 1);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pseuded = lines
+        .iter()
+        .filter(|l| l["meta"]["security"][0]["code"] == "PSEUDED")
+        .count();
+    assert_eq!(pseuded, 4); // Patient, Device, two Observations
+    assert_eq!(lines.last().unwrap()["resourceType"], "Provenance");
+    assert!(lines.last().unwrap()["meta"].is_null());
+    // The Consent travels without the person's references.
+    let consent = &lines[lines.len() - 2];
+    assert_eq!(consent["resourceType"], "Consent");
+    assert!(
+        consent["patient"].is_null()
+            && consent["performer"].is_null()
+            && consent["identifier"].is_null()
+    );
+    assert_eq!(consent["meta"]["security"][0]["code"], "REDACTED");
+    assert!(!text.contains("Patient/p1"));
+}
+
+#[test]
+fn pseudonymised_output_reads_back() {
+    use phrkit::write::{export::pseudonymise_to_fhir, OutputFormat, WriteOptions};
+    let (records, _) = dataset(3);
+    let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
+    let (_, out) = pseudonymise_to_fhir(
+        records,
+        &mut p,
+        WriteOptions::new(OutputFormat::Ndjson),
+        Vec::new(),
+    )
+    .unwrap();
+    let back = phrkit::read_slice(&out, &phrkit::ReadOptions::default()).unwrap();
+    assert!(back.report.is_balanced());
+    let subjects = back
+        .records
+        .iter()
+        .filter(|r| matches!(r, Record::Subject(_)))
+        .count();
+    assert_eq!(subjects, 3);
+    assert_eq!(back.records.len(), 12, "{:?}", back.report.skipped);
+    let Record::Subject(s) = &back.records[0] else {
+        panic!()
+    };
+    assert_eq!(s.birth_year, Some(1950));
+    assert!(s.name_kanji.is_none() && s.insured_id.is_none());
+    assert_eq!(s.identifiers.len(), 2); // the two pseudonyms
+}
+
+#[test]
+fn anonymised_records_before_any_subject_get_their_own_empty_subject() {
+    let (mut records, _) = dataset(4);
+    records.insert(0, steps("2025-01-01T08:00:00+09:00"));
+    let mut o = AnonymiseOptions::new(opts());
+    o.k = 1;
+    let (out, report) = anonymise(records, &o).unwrap();
+    assert_eq!(out.len(), 18);
+    assert_eq!(report.records_in, 17);
+    assert_eq!(report.records_out, 18);
+    // Every block starts with a subject, whatever the shuffled order.
+    assert!(matches!(out[0].record, Record::Subject(_)));
+    let empty = out
+        .iter()
+        .position(|l| matches!(&l.record, Record::Subject(s) if s.is_empty()))
+        .unwrap();
+    let Record::Measurement(moved) = &out[empty + 1].record else {
+        panic!()
+    };
+    assert_ne!(
+        moved.effective(),
+        &Effective::Instant(t("2025-01-01T08:00:00+09:00")),
+        "date not shifted"
+    );
+    assert_eq!(out[empty + 1].record, {
+        let mut r = steps("2025-01-01T08:00:00+09:00");
+        if let (Record::Measurement(m), Record::Measurement(o)) = (&mut r, &out[empty + 1].record) {
+            m.set_effective(o.effective().clone()).unwrap();
+        }
+        r
+    });
 }

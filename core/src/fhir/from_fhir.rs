@@ -1065,10 +1065,18 @@ fn patient(p: &m::Patient<'_>, place: &ResourcePlace) -> Result<Subject, Error> 
         })?);
     }
     if let Some(b) = &p.birth_date {
-        s.birth_date = Some(
-            NaiveDate::parse_from_str(b, "%Y-%m-%d")
-                .map_err(|_| invalid(place, "/birthDate", "birthDate must be a full date"))?,
-        );
+        if b.len() == 4 && b.bytes().all(|c| c.is_ascii_digit()) {
+            // A year alone: what pseudonymised output keeps of a birth date.
+            s.birth_year = b.parse().ok();
+        } else {
+            s.birth_date = Some(NaiveDate::parse_from_str(b, "%Y-%m-%d").map_err(|_| {
+                invalid(
+                    place,
+                    "/birthDate",
+                    "birthDate must be a full date or a year",
+                )
+            })?);
+        }
     }
     if let Some(a) = p.address.first() {
         s.address = Some(Address {

@@ -45,6 +45,7 @@ pub struct ConsentedWriter<'a, W: Write> {
     filter: ConsentFilter<'a>,
     ctx: &'a ExportContext,
     opts: WriteOptions,
+    pseudonymised: bool,
 }
 
 impl<'a, W: Write> ConsentedWriter<'a, W> {
@@ -58,6 +59,7 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
             filter,
             ctx,
             opts,
+            pseudonymised: false,
         })
     }
 
@@ -75,6 +77,26 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
             }
             Admission::Withhold(None) => Ok(()),
         }
+    }
+
+    /// Checks one record against the consents (on the original, so patient identifiers still match),
+    /// then pseudonymises what may go and writes it with its security labels.
+    pub fn write_pseudonymised(
+        &mut self,
+        record: Record,
+        pseudonymiser: &mut crate::policy::pseudonymise::Pseudonymiser,
+    ) -> Result<()> {
+        self.pseudonymised = true;
+        let record = match self.filter.admit(&record) {
+            Admission::Write => record,
+            Admission::Withhold(Some(placeholder)) => Record::Subject(*placeholder),
+            Admission::Withhold(None) => return Ok(()),
+        };
+        if let Some(l) = pseudonymiser.apply(record)? {
+            self.writer.set_security_labels(&l.labels);
+            self.writer.write(&l.record)?;
+        }
+        Ok(())
     }
 
     fn reference(&self, resource_type: &str, id: &str) -> String {
@@ -99,7 +121,7 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
         };
         let mut consent_refs = Vec::new();
         for c in used_consents(self.ctx, &tally) {
-            let (id, bytes) = consent_resource(c);
+            let (id, bytes) = consent_resource(c, self.pseudonymised);
             self.writer.write_raw_resource("Consent", &id, &bytes)?;
             consent_refs.push(self.reference("Consent", &id));
         }
@@ -167,8 +189,28 @@ fn used_consents<'c>(ctx: &'c ExportContext, tally: &ConsentTally) -> Vec<&'c Co
 
 /// The Consent as written into an export: a content-derived UUID id (so Bundle `fullUrl`s stay valid), the
 /// PHR's own id kept as an identifier.
-fn consent_resource(c: &ConsentPolicy) -> (String, Vec<u8>) {
+///
+/// Next to pseudonymised data the Consent must not re-identify the person: `patient`, `performer` and
+/// business identifiers (the operator's own ids, linking codes) are removed and the resource is labelled
+/// `REDACTED`. R4 allows a Consent without `patient` (0..1); phrkit's importer would refuse it, on purpose.
+fn consent_resource(c: &ConsentPolicy, pseudonymised: bool) -> (String, Vec<u8>) {
+    let mut c = c.clone();
+    if pseudonymised {
+        c.patient = None;
+        c.performer.clear();
+        c.identifier.clear();
+        c.id = None;
+    }
+    let c = &c;
     let mut v = consent_to_value(c);
+    if pseudonymised {
+        if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.insert(
+                "security".into(),
+                json!([{ "system": crate::policy::pseudonymise::OBSERVATION_VALUE, "code": "REDACTED" }]),
+            );
+        }
+    }
     let body = serde_json::to_vec(&v).unwrap_or_default();
     let id = content_id(&[b"Consent", &body]).0;
     if let Some(o) = v.as_object_mut() {

@@ -135,7 +135,7 @@ impl Reference {
 ///
 /// A partial date (`2025`, `2025-04`, `2025-04-01`) covers a whole year, month or day. FHIR dates carry no
 /// zone; phrkit reads them in Japan Standard Time (+09:00), the zone of the people the data is about
-/// (design choice, documented in docs/privacy.md).
+/// (design choice).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DateBound {
     text: String,

@@ -117,11 +117,22 @@ where
     drop(key);
     p.set_key_id("ephemeral");
     let mut blocks: Vec<Block> = Vec::new();
+    let mut placeholders = 0u64;
     for r in records {
         let starts = matches!(r, Record::Subject(_)) || blocks.is_empty();
         let Some(l) = p.apply(r)? else { continue };
         if starts {
-            blocks.push(Block { items: Vec::new() });
+            let mut items = Vec::new();
+            if !matches!(l.record, Record::Subject(_)) {
+                // Records before any subject get an empty subject of their own, so that after shuffling
+                // they cannot end up attributed to someone else.
+                items.push(Labelled {
+                    record: Record::Subject(crate::record::Subject::default()),
+                    labels: l.labels.iter().take(1).cloned().collect(),
+                });
+                placeholders += 1;
+            }
+            blocks.push(Block { items });
         }
         if let Some(b) = blocks.last_mut() {
             b.items.push(l);
@@ -129,6 +140,7 @@ where
     }
     top_bottom_code(&mut blocks, opts.outlier_fraction, p.report_mut());
     let kreport = enforce_k(&mut blocks, opts)?;
+    shuffle(&mut blocks)?;
     let mut report = p.report();
     let coded: u64 = report.top_bottom_coded.values().sum();
     if coded > 0 {
@@ -139,11 +151,27 @@ where
             .entry(Method::TopBottomCode)
             .or_insert(0) += coded;
     }
-    report.records_out -= kreport.suppressed_records;
-    *report.labels.entry("ANONYED".to_owned()).or_insert(0) -= kreport.suppressed_records;
+    report.records_out = report.records_out + placeholders - kreport.suppressed_records;
+    let anonyed = report.labels.entry("ANONYED".to_owned()).or_insert(0);
+    *anonyed = *anonyed + placeholders - kreport.suppressed_records;
     report.k_anonymity = Some(kreport);
     let out: Vec<Labelled> = blocks.into_iter().flat_map(|b| b.items).collect();
     Ok((out, report))
+}
+
+/// Puts subjects in random order (NII report 2(7)②(イ): output order must not follow the original ids
+/// or registration order).
+fn shuffle(blocks: &mut [Block]) -> Result<()> {
+    use ring::rand::SecureRandom;
+    let rng = ring::rand::SystemRandom::new();
+    for i in (1..blocks.len()).rev() {
+        let mut b = [0u8; 8];
+        rng.fill(&mut b)
+            .map_err(|_| ErrorKind::Key("system random generator failed".into()))?;
+        let j = (u64::from_le_bytes(b) % (i as u64 + 1)) as usize;
+        blocks.swap(i, j);
+    }
+    Ok(())
 }
 
 /// Clamps quantity values outside the tails of their (type, unit) distribution.

@@ -112,9 +112,13 @@ pub(crate) struct Engine {
     pub(crate) rules: Option<RuleSet>,
     offset_days: i64,
     subjects: u64,
-    pub(crate) counts: HashMap<(&'static str, Method), u64>,
+    /// (path, method) → count; a short vector scanned linearly beats hashing a string per field.
+    pub(crate) counts: Vec<((&'static str, Method), u64)>,
     labels: u8,
     sources: HashMap<Arc<Source>, Option<Arc<Source>>>,
+    /// The last source seen and its replacement: readers share one `Arc` per source, so most lookups
+    /// are a pointer comparison.
+    last_source: Option<(Arc<Source>, Option<Arc<Source>>)>,
 }
 
 impl Engine {
@@ -124,16 +128,19 @@ impl Engine {
         profile: Option<Profile>,
         rules: Option<RuleSet>,
     ) -> Engine {
+        // Records before any subject still get a (non-zero) shift, never their real dates.
+        let offset_days = pseudonyms.date_offset_days("phrkit: records before any subject");
         Engine {
             pseudonyms,
             opts,
             profile,
             rules,
-            offset_days: 0,
+            offset_days,
             subjects: 0,
-            counts: HashMap::new(),
+            counts: Vec::new(),
             labels: 0,
             sources: HashMap::new(),
+            last_source: None,
         }
     }
 
@@ -155,8 +162,19 @@ impl Engine {
         }
     }
 
+    fn bump(&mut self, path: &'static str, method: Method) {
+        match self
+            .counts
+            .iter_mut()
+            .find(|((p, m), _)| *m == method && *p == path)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push(((path, method), 1)),
+        }
+    }
+
     fn count(&mut self, field: Field, method: Method) {
-        *self.counts.entry((field.path, method)).or_insert(0) += 1;
+        self.bump(field.path, method);
         self.labels |= match method {
             Method::Redact => LABEL_REDACTED,
             Method::Encrypt => LABEL_MASKED,
@@ -203,10 +221,7 @@ impl Engine {
 
     /// Counts the subject pseudonym added to a subject that had no identifier.
     pub(crate) fn note_subject_pseudonym(&mut self) {
-        *self
-            .counts
-            .entry(("subject.pseudonym", Method::CryptoHash))
-            .or_insert(0) += 1;
+        self.bump("subject.pseudonym", Method::CryptoHash);
     }
 
     /// Takes the labels the record earned and resets them.
@@ -468,6 +483,13 @@ impl FieldVisitor for Engine {
         let (out, m) = match method {
             RuleMethod::Keep => (Some(value.clone()), Method::Keep),
             RuleMethod::Generalize(_) => {
+                if let Some((orig, repl)) = &self.last_source {
+                    if Arc::ptr_eq(orig, value) {
+                        let r = repl.clone();
+                        self.count(field, Method::Generalize);
+                        return r;
+                    }
+                }
                 let cached = match self.sources.get(value) {
                     Some(c) => c.clone(),
                     None => {
@@ -476,6 +498,7 @@ impl FieldVisitor for Engine {
                         g
                     }
                 };
+                self.last_source = Some((value.clone(), cached.clone()));
                 (cached, Method::Generalize)
             }
             _ => (None, Method::Redact),
