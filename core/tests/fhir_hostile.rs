@@ -239,7 +239,7 @@ fn spo2_fraction_is_refused_not_guessed() {
 fn unmodelled_elements_are_reported_not_silently_dropped() {
     let with_note = OBS.replace(
         r#""status":"final""#,
-        r#""status":"final","note":[{"text":"free text"}],"interpretation":[]"#,
+        r#""status":"final","note":[{"text":"free text"}],"interpretation":[{"text":"H"}]"#,
     );
     let ds = read_slice(with_note.as_bytes(), &ReadOptions::strict()).unwrap();
     assert_eq!(ds.report.ignored_elements.get("Observation.note"), Some(&1));

@@ -35,7 +35,7 @@ fn subject() -> Subject {
             prefecture: Some("東京都".into()),
             text: None,
         }),
-    ..Subject::default()
+        ..Subject::default()
     }
 }
 

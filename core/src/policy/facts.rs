@@ -50,7 +50,12 @@ pub fn record_facts(record: &Record) -> RecordFacts {
             codes: c
                 .results
                 .iter()
-                .map(|r| Coding::new(format!("urn:oid:{}", r.code_system.trim_start_matches("urn:oid:")), r.code.clone()))
+                .map(|r| {
+                    Coding::new(
+                        format!("urn:oid:{}", r.code_system.trim_start_matches("urn:oid:")),
+                        r.code.clone(),
+                    )
+                })
                 .collect(),
             data_time: effective_interval(&Effective::Date(c.exam_date)),
             security: Vec::new(),

@@ -304,11 +304,16 @@ pub fn subject() -> impl Strategy<Value = Subject> {
             name_kanji: kanji,
             name_kana: kana,
             // One of: a full date, a year only (pseudonymised), or an age band (anonymised).
-            birth_date: birth.filter(|(y, _, _)| y % 3 == 0).and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+            birth_date: birth
+                .filter(|(y, _, _)| y % 3 == 0)
+                .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
             birth_year: birth.filter(|(y, _, _)| y % 3 == 1).map(|(y, _, _)| y),
             age_band: birth.filter(|(y, _, _)| y % 3 == 2).map(|(y, _, _)| {
                 let low = (y % 20) as u16 * 5;
-                AgeBand { low, high: if low >= 90 { None } else { Some(low + 4) } }
+                AgeBand {
+                    low,
+                    high: if low >= 90 { None } else { Some(low + 4) },
+                }
             }),
             sex,
             address: addr.map(|(postal_code, prefecture, text)| Address {

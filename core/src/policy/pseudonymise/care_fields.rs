@@ -8,8 +8,8 @@ use chrono::{Datelike, NaiveDate};
 
 use super::fields::{f, subject_fields, Field, FieldClass::*, FieldVisitor, Pseudonymisable};
 use crate::record::{
-    CareDate, CheckupReport, CheckupValue, Immunization, MedicalExpense, MedicationDispense, MetadataEntry,
-    RecordError, YearMonth,
+    CareDate, CheckupReport, CheckupValue, Immunization, MedicalExpense, MedicationDispense,
+    MetadataEntry, RecordError, YearMonth,
 };
 
 /// Paths of the checkup fields.
