@@ -276,9 +276,11 @@ fn assert_expense_fixture(ds: &phrkit::read::Dataset) {
     let Record::Subject(s) = &ds.records[0] else {
         panic!("first record is the subject")
     };
+    // The CSV writes symbol and number in full-width digits; JP Core allows an element all half-width or
+    // all full-width, so it is kept as written (jp-fhir.md §5).
     assert_eq!(
         s.insured_id.as_ref().unwrap().to_jp_core(),
-        "01234567:123:4567:01"
+        "01234567:１２３:４５６７:01"
     );
     assert_eq!(s.name_kana.as_ref().unwrap().text, "ケンシン ハナコ");
     assert_eq!(

@@ -14,9 +14,9 @@ use super::model as m;
 use super::scan::{scan, JsonLimits, ScanError};
 use crate::error::{Error, Limit, Location};
 use crate::record::{
-    Address, Coding, Effective, InsuredId, Kind, Measurement, MeasurementValue, MetadataEntry,
-    Period, PersonName, Quantity, RecordError, Sex, SleepSession, SleepStage, SleepStageInterval,
-    Source, SourceDevice, Subject, Timestamp, Unit, Workout, KIND_TABLE,
+    Address, AgeBand, Coding, Effective, InsuredId, Kind, Measurement, MeasurementValue,
+    MetadataEntry, Period, PersonName, Quantity, RecordError, Sex, SleepSession, SleepStage,
+    SleepStageInterval, Source, SourceDevice, Subject, Timestamp, Unit, Workout, KIND_TABLE,
 };
 use crate::report::Report;
 use crate::Record;
@@ -1014,6 +1014,31 @@ fn device_to_source(d: &m::Device<'_>) -> Source {
 
 fn patient(p: &m::Patient<'_>, place: &ResourcePlace) -> Result<Subject, Error> {
     let mut s = Subject::default();
+    for (i, ext) in p.extension.iter().enumerate() {
+        if ext.url.as_deref() != Some(EXT_AGE_BAND) {
+            continue;
+        }
+        let pointer = format!("/extension/{i}/valueRange");
+        let years = |q: &Option<m::Quantity<'_>>| -> Result<Option<u16>, Error> {
+            let Some(raw) = q.as_ref().and_then(|q| q.value) else {
+                return Ok(None);
+            };
+            raw.get()
+                .parse::<u16>()
+                .map(Some)
+                .map_err(|_| invalid(place, &pointer, "age band bounds must be whole years"))
+        };
+        let range = ext
+            .value_range
+            .as_ref()
+            .ok_or_else(|| invalid(place, &pointer, "age band without valueRange"))?;
+        let low =
+            years(&range.low)?.ok_or_else(|| invalid(place, &pointer, "age band without low"))?;
+        s.age_band = Some(AgeBand {
+            low,
+            high: years(&range.high)?,
+        });
+    }
     for (i, id) in p.identifier.iter().enumerate() {
         let (Some(system), Some(value)) = (id.system.as_deref(), id.value.as_deref()) else {
             continue;

@@ -90,6 +90,14 @@ pub struct Quantity<'a> {
 }
 
 #[derive(Deserialize, Debug)]
+pub struct Range<'a> {
+    #[serde(borrow)]
+    pub low: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    pub high: Option<Quantity<'a>>,
+}
+
+#[derive(Deserialize, Debug)]
 pub struct Extension<'a> {
     #[serde(borrow)]
     pub url: Option<Str<'a>>,
@@ -101,6 +109,8 @@ pub struct Extension<'a> {
     pub value_decimal: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, rename = "valueRange")]
+    pub value_range: Option<Range<'a>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -373,6 +383,8 @@ pub struct Patient<'a> {
     pub id: Option<Str<'a>>,
     #[serde(borrow)]
     pub meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow, default)]

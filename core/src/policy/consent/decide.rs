@@ -196,7 +196,7 @@ fn evaluate(
 
 /// Whether every criterion the provision states matches.
 fn applies(p: &Provision, facts: &RecordFacts, req: &AccessRequest<'_>) -> bool {
-    let period_ok = p.period.as_ref().map_or(true, |per| per.contains(&req.at));
+    let period_ok = p.period.as_ref().is_none_or(|per| per.contains(&req.at));
     let actor_ok = p.actor.is_empty()
         || p.actor.iter().any(|a| {
             a.reference.same_target(&req.recipient.reference)
@@ -204,7 +204,7 @@ fn applies(p: &Provision, facts: &RecordFacts, req: &AccessRequest<'_>) -> bool 
                     .recipient
                     .role
                     .as_ref()
-                    .map_or(true, |r| a.role.coding.is_empty() || a.role.has(r))
+                    .is_none_or(|r| a.role.coding.is_empty() || a.role.has(r))
         });
     let action_ok = p.action.is_empty() || p.action.iter().any(|a| a.has(req.action));
     let purpose_ok = p.purpose.is_empty() || p.purpose.iter().any(|c| same_code(c, req.purpose));
@@ -217,7 +217,7 @@ fn applies(p: &Provision, facts: &RecordFacts, req: &AccessRequest<'_>) -> bool 
         || p.security_label
             .iter()
             .any(|l| facts.security.iter().any(|s| same_code(l, s)));
-    let data_period_ok = p.data_period.as_ref().map_or(true, |dp| {
+    let data_period_ok = p.data_period.as_ref().is_none_or(|dp| {
         facts
             .data_time
             .as_ref()

@@ -235,14 +235,14 @@ pub struct ConsentPeriod {
 impl ConsentPeriod {
     /// Whether the instant lies in the period.
     pub fn contains(&self, at: &Timestamp) -> bool {
-        self.start.as_ref().map_or(true, |s| at >= s.first())
-            && self.end.as_ref().map_or(true, |e| at <= e.last())
+        self.start.as_ref().is_none_or(|s| at >= s.first())
+            && self.end.as_ref().is_none_or(|e| at <= e.last())
     }
 
     /// Whether `[from, to]` overlaps the period.
     pub fn overlaps(&self, from: &Timestamp, to: &Timestamp) -> bool {
-        self.start.as_ref().map_or(true, |s| to >= s.first())
-            && self.end.as_ref().map_or(true, |e| from <= e.last())
+        self.start.as_ref().is_none_or(|s| to >= s.first())
+            && self.end.as_ref().is_none_or(|e| from <= e.last())
     }
 }
 

@@ -38,7 +38,7 @@ pub mod checkup_fields {
 }
 
 /// Paths of the care-record fields.
-pub mod care_fields {
+pub mod care_paths {
     use super::*;
     /// Prescribing date.
     pub const PRESCRIBED: Field = f("medication.prescribed", EventTime);
@@ -115,7 +115,7 @@ impl Pseudonymisable for CheckupReport {
 
 impl Pseudonymisable for MedicationDispense {
     fn visit_fields(&mut self, v: &mut dyn FieldVisitor) -> Result<(), RecordError> {
-        use care_fields as c;
+        use care_paths as c;
         let mut fields = self.clone().into_fields();
         visit_date(&mut fields.prescribed, c::PRESCRIBED, v);
         visit_date(&mut fields.dispensed, c::DISPENSED, v);
@@ -127,7 +127,7 @@ impl Pseudonymisable for MedicationDispense {
 
 impl Pseudonymisable for Immunization {
     fn visit_fields(&mut self, v: &mut dyn FieldVisitor) -> Result<(), RecordError> {
-        use care_fields as c;
+        use care_paths as c;
         let mut fields = self.clone().into_fields();
         match &mut fields.occurred {
             CareDate::Date(d) => v.date(c::OCCURRED, d),
@@ -142,7 +142,7 @@ impl Pseudonymisable for Immunization {
 
 impl Pseudonymisable for MedicalExpense {
     fn visit_fields(&mut self, v: &mut dyn FieldVisitor) -> Result<(), RecordError> {
-        use care_fields as c;
+        use care_paths as c;
         let mut fields = self.clone().into_fields();
         // A month is shifted through its first day, so a shift moves it by whole months only when the
         // offset crosses a month boundary, as the underlying dates would.

@@ -148,7 +148,7 @@ pub(crate) fn map_document(root: &Node, report: &mut Report) -> Result<CheckupRe
     r.performer = performer;
     r.ticket = root
         .children("participant")
-        .find(|p| p.attr("typeCode").map_or(true, |t| t == "HLD"))
+        .find(|p| p.attr("typeCode").is_none_or(|t| t == "HLD"))
         .map(ticket);
     let body_path = format!("{base}/component/structuredBody");
     if let Some(body) = root.path("component/structuredBody") {
@@ -324,7 +324,7 @@ fn section_results(
             continue;
         };
         let opath = format!("{epath}/observation");
-        let is_group = obs.child("code").map_or(true, |c| c.attr("code").is_none())
+        let is_group = obs.child("code").is_none_or(|c| c.attr("code").is_none())
             && obs.child("entryRelationship").is_some();
         if is_group {
             let g = *groups;
