@@ -146,6 +146,7 @@ impl Dataset {
     /// Subject records are kept (unless `type` excludes `"subject"` explicitly by naming other types
     /// only and `keep_subjects=False`) so every remaining measurement stays linked to its person.
     #[pyo3(signature = (r#type=None, start=None, end=None, keep_subjects=true))]
+    #[pyo3(text_signature = "(self, type=None, start=None, end=None, keep_subjects=True)")]
     fn filter(
         &self,
         py: Python<'_>,
