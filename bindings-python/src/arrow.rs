@@ -77,9 +77,12 @@ fn subject_indices(records: &[Record]) -> impl Iterator<Item = (Option<i64>, &Re
 
 fn measurements(records: &[Record]) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let mut subject = Vec::new();
-    let (mut kind, mut start, mut end, mut offset, mut date) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut value, mut text, mut unit, mut sys, mut dia) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut src, mut src_ver, mut dev_name, mut dev_manu, mut dev_model) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut kind, mut start, mut end, mut offset, mut date) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut value, mut text, mut unit, mut sys, mut dia) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut src, mut src_ver, mut dev_name, mut dev_manu, mut dev_model) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let (mut recorded, mut ident) = (vec![], vec![]);
     for (s, r) in subject_indices(records) {
         let Record::Measurement(m) = r else { continue };
@@ -149,8 +152,10 @@ fn measurements(records: &[Record]) -> Result<RecordBatch, arrow_schema::ArrowEr
 }
 
 fn subjects(records: &[Record]) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    let (mut index, mut insured, mut kanji, mut kana, mut birth) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut sex, mut postal, mut pref, mut addr, mut n_ids) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut index, mut insured, mut kanji, mut kana, mut birth) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sex, mut postal, mut pref, mut addr, mut n_ids) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for (i, r) in subject_indices(records) {
         let Record::Subject(s) = r else { continue };
         let a = s.address.as_ref();

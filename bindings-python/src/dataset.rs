@@ -52,10 +52,17 @@ impl DatasetIter {
 }
 
 /// A time bound of `filter`: must be timezone-aware, or the comparison would silently guess a zone.
-fn bound(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Timestamp>> {
+fn bound(
+    py: Python<'_>,
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Timestamp>> {
     let Some(v) = value else { return Ok(None) };
     v.extract::<Timestamp>().map(Some).map_err(|_| {
-        error::misuse(py, format!("{name} must be a timezone-aware datetime.datetime"))
+        error::misuse(
+            py,
+            format!("{name} must be a timezone-aware datetime.datetime"),
+        )
     })
 }
 
@@ -70,7 +77,9 @@ fn type_names(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<Stri
 /// Whether a record lies in `[start, end)`. Date-only records compare by calendar date in the bound's
 /// offset; records without a time (subjects, unbound types) are always inside.
 fn in_range(r: &Record, start: Option<&Timestamp>, end: Option<&Timestamp>) -> bool {
-    let Record::Measurement(m) = r else { return true };
+    let Record::Measurement(m) = r else {
+        return true;
+    };
     match m.effective() {
         Effective::Date(d) => {
             start.is_none_or(|s| *d >= s.date_naive()) && end.is_none_or(|e| *d < e.date_naive())
@@ -82,7 +91,12 @@ fn in_range(r: &Record, start: Option<&Timestamp>, end: Option<&Timestamp>) -> b
     }
 }
 
-fn import_optional<'py>(py: Python<'py>, module: &str, method: &str, extra: &str) -> PyResult<Bound<'py, PyModule>> {
+fn import_optional<'py>(
+    py: Python<'py>,
+    module: &str,
+    method: &str,
+    extra: &str,
+) -> PyResult<Bound<'py, PyModule>> {
     py.import(module).map_err(|cause| {
         if !cause.is_instance_of::<PyImportError>(py) {
             return cause;
@@ -121,7 +135,11 @@ impl Dataset {
             .is_ok_and(|o| o.get().records == self.records)
     }
     fn __repr__(&self) -> String {
-        format!("Dataset(records={}, by_type={:?})", self.records.len(), self.by_type())
+        format!(
+            "Dataset(records={}, by_type={:?})",
+            self.records.len(),
+            self.by_type()
+        )
     }
 
     /// The account of the read: items read, converted, skipped by reason, issues.

@@ -15,13 +15,48 @@ create_exception!(
     PyException,
     "Base of every phrkit error; `.code` is a stable machine code, `.location` where in the input (or None)."
 );
-create_exception!(phrkit, FormatError, PhrError, "The input is not valid in its format, or its format is unknown.");
-create_exception!(phrkit, LimitExceeded, PhrError, "An input limit (depth, document size, …) was exceeded.");
-create_exception!(phrkit, InvalidRecordError, PhrError, "A record broke an invariant (strict mode).");
-create_exception!(phrkit, ConsentDenied, PhrError, "Export refused: no consent permits it.");
-create_exception!(phrkit, PseudonymKeyError, PhrError, "A pseudonymisation key problem (never carries key material).");
-create_exception!(phrkit, ConfigError, PhrError, "A configuration (mapping, rules, consent) is invalid.");
-create_exception!(phrkit, ApiMisuseError, PhrError, "The API was called in a way it does not allow.");
+create_exception!(
+    phrkit,
+    FormatError,
+    PhrError,
+    "The input is not valid in its format, or its format is unknown."
+);
+create_exception!(
+    phrkit,
+    LimitExceeded,
+    PhrError,
+    "An input limit (depth, document size, …) was exceeded."
+);
+create_exception!(
+    phrkit,
+    InvalidRecordError,
+    PhrError,
+    "A record broke an invariant (strict mode)."
+);
+create_exception!(
+    phrkit,
+    ConsentDenied,
+    PhrError,
+    "Export refused: no consent permits it."
+);
+create_exception!(
+    phrkit,
+    PseudonymKeyError,
+    PhrError,
+    "A pseudonymisation key problem (never carries key material)."
+);
+create_exception!(
+    phrkit,
+    ConfigError,
+    PhrError,
+    "A configuration (mapping, rules, consent) is invalid."
+);
+create_exception!(
+    phrkit,
+    ApiMisuseError,
+    PhrError,
+    "The API was called in a way it does not allow."
+);
 
 /// Registers the exception classes on the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -60,8 +95,13 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
             LimitExceeded::new_err(message),
             format!("limit-exceeded:{limit:?}"),
         ),
-        ErrorKind::InvalidRecord { .. } => (InvalidRecordError::new_err(message), "invalid-record".to_owned()),
-        ErrorKind::ConsentDenied(_) => (ConsentDenied::new_err(message), "consent-denied".to_owned()),
+        ErrorKind::InvalidRecord { .. } => (
+            InvalidRecordError::new_err(message),
+            "invalid-record".to_owned(),
+        ),
+        ErrorKind::ConsentDenied(_) => {
+            (ConsentDenied::new_err(message), "consent-denied".to_owned())
+        }
         ErrorKind::Key(_) => (PseudonymKeyError::new_err(message), "key".to_owned()),
         ErrorKind::Config { .. } => (ConfigError::new_err(message), "config".to_owned()),
         ErrorKind::ApiMisuse(_) => (ApiMisuseError::new_err(message), "api-misuse".to_owned()),
@@ -73,7 +113,12 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
 
 /// An `ApiMisuseError` raised by the binding itself (bad argument values).
 pub(crate) fn misuse(py: Python<'_>, message: impl Into<String>) -> PyErr {
-    with_attrs(py, ApiMisuseError::new_err(message.into()), "api-misuse", None)
+    with_attrs(
+        py,
+        ApiMisuseError::new_err(message.into()),
+        "api-misuse",
+        None,
+    )
 }
 
 fn with_attrs(py: Python<'_>, err: PyErr, code: &str, location: Option<&Location>) -> PyErr {

@@ -86,7 +86,9 @@ fn progress_bar(py: Python<'_>, progress: bool) -> PyResult<Option<Py<PyAny>>> {
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("unit", " records")?;
     kwargs.set_item("desc", "phrkit.read")?;
-    Ok(Some(tqdm.getattr("tqdm")?.call((), Some(&kwargs))?.unbind()))
+    Ok(Some(
+        tqdm.getattr("tqdm")?.call((), Some(&kwargs))?.unbind(),
+    ))
 }
 
 /// Bytes-like input, borrowed when it is `bytes` (immutable) and copied otherwise.
@@ -109,12 +111,7 @@ fn input<'py>(source: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
     Ok(Input::Path(source.extract::<PathBuf>()?))
 }
 
-fn run(
-    py: Python<'_>,
-    input: Input<'_>,
-    opts: ReadOptions,
-    progress: bool,
-) -> PyResult<Dataset> {
+fn run(py: Python<'_>, input: Input<'_>, opts: ReadOptions, progress: bool) -> PyResult<Dataset> {
     let bar = progress_bar(py, progress)?;
     let result = match &input {
         Input::Bytes(b) => {
@@ -154,7 +151,11 @@ pub(crate) fn read(
 /// Reads FHIR JSON (a Bundle or one resource) or NDJSON given as str or bytes.
 #[pyfunction]
 #[pyo3(signature = (data, strict=false))]
-pub(crate) fn from_fhir(py: Python<'_>, data: &Bound<'_, PyAny>, strict: bool) -> PyResult<Dataset> {
+pub(crate) fn from_fhir(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    strict: bool,
+) -> PyResult<Dataset> {
     let input = if let Ok(s) = data.cast::<PyString>() {
         Input::Owned(s.to_cow()?.as_bytes().to_vec())
     } else if data.is_instance_of::<PyBytes>() || data.is_instance_of::<PyByteArray>() {
@@ -172,7 +173,10 @@ pub(crate) fn from_fhir(py: Python<'_>, data: &Bound<'_, PyAny>, strict: bool) -
     let head = &head[..head.len().min(64 * 1024)];
     let format = detect_format(None, head).map_err(|e| error::to_py(py, e))?;
     if !matches!(format, Format::FhirJson | Format::FhirNdjson) {
-        return Err(error::misuse(py, "from_fhir reads FHIR JSON/NDJSON; use phrkit.read for other formats"));
+        return Err(error::misuse(
+            py,
+            "from_fhir reads FHIR JSON/NDJSON; use phrkit.read for other formats",
+        ));
     }
     let mut opts = ReadOptions::default();
     opts.strict = strict;

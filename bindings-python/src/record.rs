@@ -237,12 +237,18 @@ impl Subject {
     /// Postal code.
     #[getter]
     fn postal_code(&self) -> Option<String> {
-        self.inner.address.as_ref().and_then(|a| a.postal_code.clone())
+        self.inner
+            .address
+            .as_ref()
+            .and_then(|a| a.postal_code.clone())
     }
     /// Prefecture.
     #[getter]
     fn prefecture(&self) -> Option<String> {
-        self.inner.address.as_ref().and_then(|a| a.prefecture.clone())
+        self.inner
+            .address
+            .as_ref()
+            .and_then(|a| a.prefecture.clone())
     }
     /// Rest of the address.
     #[getter]

@@ -23,12 +23,17 @@ pub(crate) fn parse_output(py: Python<'_>, name: &str) -> PyResult<OutputFormat>
 }
 
 /// The records as FHIR text in the given container.
-pub(crate) fn to_string(py: Python<'_>, records: &[Record], format: OutputFormat) -> PyResult<String> {
+pub(crate) fn to_string(
+    py: Python<'_>,
+    records: &[Record],
+    format: OutputFormat,
+) -> PyResult<String> {
     let bytes = py
         .detach(|| to_vec(records, WriteOptions::new(format)))
         .map_err(|e| error::to_py(py, e))?;
     // The writer emits JSON it built from Rust strings: always UTF-8.
-    String::from_utf8(bytes).map_err(|e| pyo3::exceptions::PyUnicodeDecodeError::new_err(e.to_string()))
+    String::from_utf8(bytes)
+        .map_err(|e| pyo3::exceptions::PyUnicodeDecodeError::new_err(e.to_string()))
 }
 
 /// Streams the records to a file; returns the writer's report.
