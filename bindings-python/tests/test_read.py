@@ -161,7 +161,7 @@ def test_iteration_indexing(lifelog: phrkit.Dataset) -> None:
         lifelog[6]
     it = iter(lifelog)
     assert iter(it) is it
-    assert [r.type for r in it] == ["subject"] + ["measurement"] * 5
+    assert [r["type"] if isinstance(r, dict) else r.type for r in it] == ["subject"] + ["measurement"] * 5
     assert "records=6" in repr(lifelog)
 
 
