@@ -161,8 +161,8 @@ impl Dataset {
 
     /// A new dataset with the records of the given type name(s) whose start lies in `[start, end)`.
     ///
-    /// Subject records are kept (unless `type` excludes `"subject"` explicitly by naming other types
-    /// only and `keep_subjects=False`) so every remaining measurement stays linked to its person.
+    /// Subject records are kept by default (`keep_subjects=True`), so every remaining measurement stays
+    /// linked to its person; with `keep_subjects=False` they stay only if `type` names `"subject"`.
     #[pyo3(signature = (r#type=None, start=None, end=None, keep_subjects=true))]
     #[pyo3(text_signature = "(self, type=None, start=None, end=None, keep_subjects=True)")]
     fn filter(
