@@ -1,0 +1,294 @@
+//! `Dataset`: the records of one read plus its report, with the conversions a data scientist needs
+//! (FHIR text, Arrow/pandas/polars tables) and two small conveniences (`filter`, `describe`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use phrkit::record::{Effective, Timestamp};
+use phrkit::{Record, Report as CoreReport};
+use pyo3::exceptions::{PyImportError, PyIndexError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::arrow::{self, ArrowTable};
+use crate::report::Report;
+use crate::{error, record, write};
+
+/// Records read from one input, in input order, with the account of the read (`.report`).
+///
+/// Iterating yields `Measurement` and `Subject` objects (record types not bound yet yield
+/// `{"type": name}`). Two datasets are equal when their records are equal; reports are not compared.
+#[pyclass(module = "phrkit", frozen, sequence)]
+pub struct Dataset {
+    records: Vec<Record>,
+    report: CoreReport,
+}
+
+impl Dataset {
+    pub(crate) fn new(records: Vec<Record>, report: CoreReport) -> Dataset {
+        Dataset { records, report }
+    }
+}
+
+/// Iterator over a dataset's records.
+#[pyclass(module = "phrkit")]
+pub struct DatasetIter {
+    dataset: Py<Dataset>,
+    next: usize,
+}
+
+#[pymethods]
+impl DatasetIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let Some(r) = self.dataset.get().records.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        record::to_py(py, r).map(Some)
+    }
+}
+
+/// A time bound of `filter`: must be timezone-aware, or the comparison would silently guess a zone.
+fn bound(
+    py: Python<'_>,
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Timestamp>> {
+    let Some(v) = value else { return Ok(None) };
+    v.extract::<Timestamp>().map(Some).map_err(|_| {
+        error::misuse(
+            py,
+            format!("{name} must be a timezone-aware datetime.datetime"),
+        )
+    })
+}
+
+fn type_names(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<String>>> {
+    let Some(v) = value else { return Ok(None) };
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Some(BTreeSet::from([s.to_cow()?.into_owned()])));
+    }
+    Ok(Some(v.extract::<Vec<String>>()?.into_iter().collect()))
+}
+
+/// Whether a record lies in `[start, end)`. Date-only records compare by calendar date in the bound's
+/// offset; records without a time (subjects, unbound types) are always inside.
+fn in_range(r: &Record, start: Option<&Timestamp>, end: Option<&Timestamp>) -> bool {
+    let Record::Measurement(m) = r else {
+        return true;
+    };
+    match m.effective() {
+        Effective::Date(d) => {
+            start.is_none_or(|s| *d >= s.date_naive()) && end.is_none_or(|e| *d < e.date_naive())
+        }
+        e => match e.start() {
+            Some(t) => start.is_none_or(|s| t >= s) && end.is_none_or(|en| t < en),
+            None => true,
+        },
+    }
+}
+
+fn import_optional<'py>(
+    py: Python<'py>,
+    module: &str,
+    method: &str,
+    extra: &str,
+) -> PyResult<Bound<'py, PyModule>> {
+    py.import(module).map_err(|cause| {
+        if !cause.is_instance_of::<PyImportError>(py) {
+            return cause;
+        }
+        let err = PyImportError::new_err(format!(
+            "Dataset.{method}() needs the optional package '{module}': pip install {module} \
+             (or pip install 'phrkit[{extra}]')"
+        ));
+        err.set_cause(py, Some(cause));
+        err
+    })
+}
+
+#[pymethods]
+impl Dataset {
+    fn __len__(&self) -> usize {
+        self.records.len()
+    }
+    fn __iter__(slf: Bound<'_, Self>) -> DatasetIter {
+        DatasetIter {
+            dataset: slf.unbind(),
+            next: 0,
+        }
+    }
+    fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<PyAny>> {
+        let n = self.records.len() as isize;
+        let i = if index < 0 { index + n } else { index };
+        if i < 0 || i >= n {
+            return Err(PyIndexError::new_err("Dataset index out of range"));
+        }
+        record::to_py(py, &self.records[i as usize])
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Dataset>()
+            .is_ok_and(|o| o.get().records == self.records)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Dataset(records={}, by_type={:?})",
+            self.records.len(),
+            self.by_type()
+        )
+    }
+
+    /// The account of the read: items read, converted, skipped by reason, issues.
+    #[getter]
+    fn report(&self) -> Report {
+        Report {
+            inner: self.report.clone(),
+        }
+    }
+
+    /// Records by type name (`subject`, `stepCount`, …).
+    fn by_type(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for r in &self.records {
+            *counts.entry(r.type_name().into_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// A new dataset with the records of the given type name(s) whose start lies in `[start, end)`.
+    ///
+    /// Subject records are kept by default (`keep_subjects=True`), so every remaining measurement stays
+    /// linked to its person; with `keep_subjects=False` they stay only if `type` names `"subject"`.
+    #[pyo3(signature = (r#type=None, start=None, end=None, keep_subjects=true))]
+    #[pyo3(text_signature = "(self, type=None, start=None, end=None, keep_subjects=True)")]
+    fn filter(
+        &self,
+        py: Python<'_>,
+        r#type: Option<&Bound<'_, PyAny>>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        keep_subjects: bool,
+    ) -> PyResult<Dataset> {
+        let types = type_names(r#type)?;
+        let (start, end) = (bound(py, "start", start)?, bound(py, "end", end)?);
+        let records = self
+            .records
+            .iter()
+            .filter(|r| {
+                let name = r.type_name();
+                let subject_context = keep_subjects && matches!(r, Record::Subject(_));
+                let type_ok = types.as_ref().is_none_or(|t| t.contains(name.as_ref()));
+                (type_ok || subject_context) && in_range(r, start.as_ref(), end.as_ref())
+            })
+            .cloned()
+            .collect();
+        Ok(Dataset::new(records, self.report.clone()))
+    }
+
+    /// A summary: record count, counts per type, earliest start / latest end, source names, subjects.
+    fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut first: Option<Timestamp> = None;
+        let mut last: Option<Timestamp> = None;
+        let mut sources = BTreeSet::new();
+        let mut subjects = 0u64;
+        for r in &self.records {
+            match r {
+                Record::Subject(_) => subjects += 1,
+                Record::Measurement(m) => {
+                    let e = m.effective();
+                    if let Some(s) = e.start() {
+                        first = Some(first.map_or(*s, |f| if *s < f { *s } else { f }));
+                    }
+                    if let Some(en) = e.end() {
+                        last = Some(last.map_or(*en, |l| if *en > l { *en } else { l }));
+                    }
+                    if let Some(name) = m.source().and_then(|s| s.name.clone()) {
+                        sources.insert(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let d = PyDict::new(py);
+        d.set_item("records", self.records.len())?;
+        d.set_item("by_type", self.by_type())?;
+        d.set_item("start", first)?;
+        d.set_item("end", last)?;
+        d.set_item("sources", sources.into_iter().collect::<Vec<_>>())?;
+        d.set_item("subjects", subjects)?;
+        Ok(d)
+    }
+
+    /// FHIR R4 JSON Bundle text; `bundle_type` is `collection` or `transaction`.
+    #[pyo3(signature = (bundle_type="collection"))]
+    fn to_fhir(&self, py: Python<'_>, bundle_type: &str) -> PyResult<String> {
+        let format = match bundle_type {
+            "collection" | "transaction" => write::parse_output(py, bundle_type)?,
+            other => {
+                return Err(error::misuse(
+                    py,
+                    format!("bundle_type must be 'collection' or 'transaction', not {other:?}"),
+                ))
+            }
+        };
+        write::to_string(py, &self.records, format)
+    }
+
+    /// FHIR NDJSON text (one resource per line).
+    fn to_ndjson(&self, py: Python<'_>) -> PyResult<String> {
+        write::to_string(py, &self.records, phrkit::write::OutputFormat::Ndjson)
+    }
+
+    /// Writes FHIR to a file (`ndjson`, `collection` or `transaction`); returns the writer's report.
+    #[pyo3(signature = (path, format="ndjson"))]
+    fn write(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<Report> {
+        let format = write::parse_output(py, format)?;
+        let inner = write::to_file(py, &self.records, &path, format)?;
+        Ok(Report { inner })
+    }
+
+    /// Names of the tables `table()` / `to_arrow()` can build.
+    fn tables(&self) -> Vec<&'static str> {
+        arrow::TABLES.to_vec()
+    }
+
+    /// One tidy table as an Arrow PyCapsule object (no Arrow library needed to build it).
+    #[pyo3(signature = (name="measurements"))]
+    fn table(&self, py: Python<'_>, name: &str) -> PyResult<ArrowTable> {
+        let batch = py
+            .detach(|| arrow::build(&self.records, name))
+            .map_err(|m| error::misuse(py, m))?;
+        Ok(ArrowTable {
+            name: name.to_owned(),
+            batch,
+        })
+    }
+
+    /// The table as a `pyarrow.Table` (needs pyarrow).
+    #[pyo3(signature = (table="measurements"))]
+    fn to_arrow<'py>(&self, py: Python<'py>, table: &str) -> PyResult<Bound<'py, PyAny>> {
+        let pa = import_optional(py, "pyarrow", "to_arrow", "arrow")?;
+        let t = self.table(py, table)?;
+        pa.getattr("table")?.call1((t,))
+    }
+
+    /// The table as a `pandas.DataFrame` (needs pandas and pyarrow); times are `datetime64[ns, UTC]`.
+    #[pyo3(signature = (table="measurements"))]
+    fn to_pandas<'py>(&self, py: Python<'py>, table: &str) -> PyResult<Bound<'py, PyAny>> {
+        import_optional(py, "pandas", "to_pandas", "pandas")?;
+        import_optional(py, "pyarrow", "to_pandas", "pandas")?;
+        self.to_arrow(py, table)?.call_method0("to_pandas")
+    }
+
+    /// The table as a `polars.DataFrame` (needs polars only: it reads the Arrow capsule directly).
+    #[pyo3(signature = (table="measurements"))]
+    fn to_polars<'py>(&self, py: Python<'py>, table: &str) -> PyResult<Bound<'py, PyAny>> {
+        let pl = import_optional(py, "polars", "to_polars", "polars")?;
+        let t = self.table(py, table)?;
+        pl.getattr("DataFrame")?.call1((t,))
+    }
+}
