@@ -10,6 +10,10 @@ pub enum Format {
     FhirJson,
     /// FHIR NDJSON: one resource per line.
     FhirNdjson,
+    /// Apple Health `export.xml` (root `HealthData`).
+    AppleHealthXml,
+    /// Apple Health `export.zip`: a zip holding a `HealthData` document (found by content, not name).
+    AppleHealthZip,
 }
 
 impl Format {
@@ -18,6 +22,8 @@ impl Format {
         match self {
             Format::FhirJson => "fhir-json",
             Format::FhirNdjson => "fhir-ndjson",
+            Format::AppleHealthXml => "apple-health-xml",
+            Format::AppleHealthZip => "apple-health-zip",
         }
     }
 }
@@ -31,12 +37,29 @@ fn skip_bom_ws(bytes: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// Whether the bytes start like a zip archive (local file header magic). What the archive holds decides
+/// its format: [`super::open_path`] / [`super::open_slice`] look inside.
+pub fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+}
+
 /// Detects the format of an input from its (optional) file name and first bytes.
+///
+/// A zip archive is recognised only by its contents, which these bytes do not show: for zip input this
+/// returns an `UnknownFormat` error, and [`super::open_path`] / [`super::open_slice`] look inside.
 pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
     let body = skip_bom_ws(head);
     if body.is_empty() {
         return Err(super::unknown_format("empty input"));
+    }
+    if is_zip(head) {
+        return Err(super::unknown_format(
+            "zip archive: its entries decide the format (use open_path or open_slice)",
+        ));
+    }
+    if body[0] == b'<' && super::container::is_health_data(body) {
+        return Ok(Format::AppleHealthXml);
     }
     if body[0] == b'{' {
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
@@ -53,7 +76,7 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
         });
     }
     Err(super::unknown_format(
-        "not a format phrkit recognises (expected FHIR JSON or NDJSON)",
+        "not a format phrkit recognises (expected FHIR JSON or NDJSON, or an Apple Health export)",
     ))
 }
 

@@ -4,6 +4,8 @@
 //! [`open_path`] / [`open_slice`] detect the format and return a boxed reader; [`read_path`] / [`read_slice`]
 //! collect everything into a [`Dataset`].
 
+pub mod apple_health;
+pub mod container;
 mod detect;
 pub mod fhir_json;
 pub mod lines;
@@ -16,7 +18,8 @@ use crate::fhir::JsonLimits;
 use crate::record::Record;
 use crate::report::Report;
 
-pub use detect::{detect_format, Format};
+pub use container::ArchiveLimits;
+pub use detect::{detect_format, is_zip, Format};
 
 /// Limits that bound time and memory on hostile input (documented in `docs/robustness.md`).
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +31,8 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Maximum bytes of one whole JSON document (a Bundle) held in memory.
     pub max_document_bytes: u64,
+    /// Zip archive limits (entries, total size, compression ratio).
+    pub archive: ArchiveLimits,
 }
 
 impl Default for Limits {
@@ -36,6 +41,7 @@ impl Default for Limits {
             json: JsonLimits::default(),
             max_line_bytes: 64 * 1024 * 1024,
             max_document_bytes: 1024 * 1024 * 1024,
+            archive: ArchiveLimits::default(),
         }
     }
 }
@@ -118,11 +124,20 @@ impl RecordReader for Buffered {
 pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
     let format = match opts.format {
         Some(f) => f,
+        None if is_zip(bytes) => Format::AppleHealthZip,
         None => detect_format(None, bytes)?,
     };
     match format {
         Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(bytes, opts.clone()))),
+        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
+            bytes,
+            opts.clone(),
+        )?)),
+        Format::AppleHealthZip => {
+            let cursor = || std::io::Cursor::new(bytes);
+            Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
+        }
     }
 }
 
@@ -134,10 +149,23 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
     head.truncate(n);
     let format = match opts.format {
         Some(f) => f,
+        None if is_zip(&head) => Format::AppleHealthZip,
         None => detect_format(path.file_name().and_then(|n| n.to_str()), &head)?,
     };
     let file = std::fs::File::open(path)?;
     match format {
+        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
+            file,
+            opts.clone(),
+        )?)),
+        Format::AppleHealthZip => {
+            let second = std::fs::File::open(path)?;
+            Ok(Box::new(apple_health::open_zip(
+                std::io::BufReader::new(file),
+                second,
+                opts,
+            )?))
+        }
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(
             std::io::BufReader::with_capacity(256 * 1024, file),
             opts.clone(),

@@ -84,7 +84,12 @@ pub enum Family {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// A single quantity. `whole` requires an integer; `max` bounds the value (inclusive) in the canonical unit.
-    Quantity { whole: bool, max: Option<u32> },
+    Quantity {
+        /// The value must be a whole number (step counts).
+        whole: bool,
+        /// Inclusive maximum in the canonical unit, if any.
+        max: Option<u32>,
+    },
     /// Systolic + diastolic.
     BloodPressure,
     /// A sleep session.

@@ -5,6 +5,7 @@
 //! does not end before it starts, a unit is one phrkit knows), so code holding a record never re-checks.
 //! Fields that could break an invariant are private and reached through accessors.
 
+pub mod convert;
 mod kind;
 mod measurement;
 mod subject;
