@@ -1,1 +1,3 @@
-//! Benchmarks live in benches/.
+//! Benchmarks live in benches/; shared generators live here.
+
+pub mod gen_apple;

@@ -1,7 +1,6 @@
 //! Building records from the elements of `export.xml` (the table in the module doc of [`super`]).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Read;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -52,33 +51,53 @@ pub(crate) enum Class {
 const SYSTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureSystolic";
 const DIASTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureDiastolic";
 
-/// `type` → [`Class`], looked up once per distinct type (records come grouped by type, so the last one is
-/// checked first).
-#[derive(Default)]
-pub(crate) struct KindCache {
-    last: Option<(Vec<u8>, Class)>,
-    map: HashMap<Vec<u8>, Class>,
+/// One distinct `type` value: how it is handled, its text, and its report name.
+pub(crate) struct KindEntry {
+    raw: Vec<u8>,
+    class: Class,
+    text: Arc<str>,
+    name: Arc<str>,
 }
 
+/// `type` → [`KindEntry`], classified once per distinct type. Exports hold about a hundred types; the
+/// last hit is checked first because records come grouped by type.
+#[derive(Default)]
+pub(crate) struct KindCache {
+    entries: Vec<KindEntry>,
+    last: usize,
+}
+
+/// Distinct types remembered; beyond this the last slot is reused (correct, just slower).
+const MAX_TYPES: usize = 1024;
+
 impl KindCache {
-    fn get(&mut self, raw: &[u8], text: &str) -> Class {
-        if let Some((k, c)) = &self.last {
-            if k == raw {
-                return c.clone();
-            }
+    fn get(&mut self, raw: &[u8]) -> std::result::Result<&KindEntry, &'static str> {
+        if self.entries.get(self.last).is_some_and(|e| e.raw == raw) {
+            return Ok(&self.entries[self.last]);
         }
-        let class = match self.map.get(raw) {
-            Some(c) => c.clone(),
-            None => {
-                let c = classify(text);
-                if self.map.len() < 1024 {
-                    self.map.insert(raw.to_vec(), c.clone());
-                }
-                c
-            }
+        if let Some(i) = self.entries.iter().position(|e| e.raw == raw) {
+            self.last = i;
+            return Ok(&self.entries[i]);
+        }
+        let text = text(raw)?;
+        let class = classify(&text);
+        let name: Arc<str> = match &class {
+            Class::Known(k) | Class::Other(k) => Arc::from(k.name().as_ref()),
+            Class::Sleep => Arc::from("sleepStage"),
+            Class::BpComponent(_) => Arc::from(format!("other:{text}").as_str()),
         };
-        self.last = Some((raw.to_vec(), class.clone()));
-        class
+        let entry = KindEntry {
+            raw: raw.to_vec(),
+            class,
+            text: Arc::from(text.as_ref()),
+            name,
+        };
+        if self.entries.len() >= MAX_TYPES {
+            self.entries.pop();
+        }
+        self.entries.push(entry);
+        self.last = self.entries.len() - 1;
+        Ok(&self.entries[self.last])
     }
 }
 
@@ -108,7 +127,7 @@ fn classify(t: &str) -> Class {
 
 /// Decodes an attribute value: UTF-8, then the five predefined entities and character references.
 /// Any other entity reference is refused (no DTD entity is ever expanded).
-fn text(raw: &[u8]) -> std::result::Result<Cow<'_, str>, &'static str> {
+pub(crate) fn text(raw: &[u8]) -> std::result::Result<Cow<'_, str>, &'static str> {
     let s = std::str::from_utf8(raw).map_err(|_| "invalid UTF-8 in an attribute value")?;
     if memchr::memchr(b'&', raw).is_none() {
         return Ok(Cow::Borrowed(s));
@@ -146,9 +165,12 @@ const WORKOUT_ATTRS: &[&str] = &[
 /// A parsed `Record`/`Correlation`/`Workout` head.
 pub(crate) struct Head {
     class: Class,
-    type_text: String,
+    type_text: Arc<str>,
+    /// Name counted in the report's `by_type`.
+    name: Arc<str>,
     value: Option<Val>,
-    unit: Option<(Spelling, String)>,
+    /// The unit as parsed, with its text when phrkit does not know it (kept in metadata).
+    unit: Option<(Spelling, Option<Arc<str>>)>,
     source: Arc<Source>,
     start: Timestamp,
     end: Timestamp,
@@ -159,6 +181,16 @@ pub(crate) struct Head {
 enum Val {
     Num(Decimal),
     Text(String),
+}
+
+/// One event inside an element.
+enum Child<'b> {
+    /// A child element, and whether it has content (a start tag rather than an empty one).
+    Elem(BytesStart<'b>, bool),
+    /// The end tag of the current element.
+    End,
+    /// Text, comments and the like.
+    Other,
 }
 
 /// Children content common to every element.
@@ -181,7 +213,11 @@ fn dec(raw: &str) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(raw.trim()).ok())
 }
 
-fn quantity_of(kind: &Kind, v: &Val, unit: &Option<(Spelling, String)>) -> Option<Quantity> {
+fn quantity_of(
+    kind: &Kind,
+    v: &Val,
+    unit: &Option<(Spelling, Option<Arc<str>>)>,
+) -> Option<Quantity> {
     let (Val::Num(n), Some((s, _))) = (v, unit) else {
         return None;
     };
@@ -252,14 +288,17 @@ impl<R: Read> AppleHealthReader<R> {
     ) -> std::result::Result<(Head, WorkoutAttrs), ItemError> {
         let a = self.collect_attrs(e, elem, workout)?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
-        let type_text = match &a.type_ {
-            Some(t) => text(t).map_err(|w| bad_text(self, w))?.into_owned(),
-            None if workout => String::new(),
+        let (class, type_text, name) = match &a.type_ {
+            Some(t) => match self.st.kinds.get(t) {
+                Ok(e) => (e.class.clone(), Arc::clone(&e.text), Arc::clone(&e.name)),
+                Err(w) => return Err(bad_text(self, w)),
+            },
+            None if workout => (
+                Class::Other(other_kind("HKWorkoutTypeIdentifier")),
+                Arc::from(""),
+                Arc::from("workout"),
+            ),
             None => return Err(("invalid-xml", self.invalid("missing type attribute"))),
-        };
-        let class = match &a.type_ {
-            Some(t) => self.st.kinds.get(t, &type_text),
-            None => Class::Other(other_kind("HKWorkoutTypeIdentifier")),
         };
         let value = match &a.value {
             Some(v) => {
@@ -272,10 +311,7 @@ impl<R: Read> AppleHealthReader<R> {
             None => None,
         };
         let unit = match &a.unit {
-            Some(u) => {
-                let s = text(u).map_err(|w| bad_text(self, w))?;
-                Some((self.st.units.get(&s), s.into_owned()))
-            }
+            Some(u) => Some(self.st.units.get_raw(u).map_err(|w| bad_text(self, w))?),
             None => None,
         };
         let raw = RawSource {
@@ -302,6 +338,7 @@ impl<R: Read> AppleHealthReader<R> {
             Head {
                 class,
                 type_text,
+                name,
                 value,
                 unit,
                 source,
@@ -380,15 +417,60 @@ impl<R: Read> AppleHealthReader<R> {
         Ok(())
     }
 
+    /// One child event of the current element, borrowed from `buf` (the hot path: no copy).
+    fn next_child<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Child<'b>> {
+        use quick_xml::events::Event;
+        buf.clear();
+        match self.xml.read_event_into(buf) {
+            Ok(Event::Start(e)) => Ok(Child::Elem(e, true)),
+            Ok(Event::Empty(e)) => Ok(Child::Elem(e, false)),
+            Ok(Event::End(_)) => Ok(Child::End),
+            Ok(Event::Eof) => Err(self.invalid("document ends inside an element")),
+            Ok(_) => Ok(Child::Other),
+            Err(e) => Err(super::xml_error(
+                &self.xml,
+                self.current,
+                &self.zip_entry,
+                e,
+            )),
+        }
+    }
+
     /// Reads the children of a `Record` (metadata; beat lists counted as ignored).
     fn record_children(
         &mut self,
         extras: &mut Extras,
         failed: &mut Option<ItemError>,
     ) -> Result<()> {
-        while let Some((e, has_children)) = self.child()? {
+        let mut buf = std::mem::take(&mut self.child_buf);
+        let r = self.record_children_in(&mut buf, extras, failed);
+        self.child_buf = buf;
+        r
+    }
+
+    fn record_children_in(
+        &mut self,
+        buf: &mut Vec<u8>,
+        extras: &mut Extras,
+        failed: &mut Option<ItemError>,
+    ) -> Result<()> {
+        const BEAT: &str = "Record/HeartRateVariabilityMetadataList/InstantaneousBeatsPerMinute";
+        let mut in_list = false;
+        loop {
+            let (e, has_children) = match self.next_child(buf)? {
+                Child::Elem(e, n) => (e, n),
+                Child::End if in_list => {
+                    in_list = false;
+                    continue;
+                }
+                Child::End => return Ok(()),
+                Child::Other => continue,
+            };
             match e.name().as_ref() {
-                b"MetadataEntry" => {
+                b"InstantaneousBeatsPerMinute" if in_list && !has_children => {
+                    self.report.ignore_element(BEAT);
+                }
+                b"MetadataEntry" if !in_list => {
                     if let Err(err) = self.metadata_entry(&e, extras) {
                         failed.get_or_insert(err);
                     }
@@ -396,21 +478,21 @@ impl<R: Read> AppleHealthReader<R> {
                         self.skip_element(b"MetadataEntry")?;
                     }
                 }
-                b"HeartRateVariabilityMetadataList" if has_children => {
+                b"HeartRateVariabilityMetadataList" if !in_list && has_children => {
                     self.report
                         .ignore_element("Record/HeartRateVariabilityMetadataList");
-                    while let Some((beat, nested)) = self.child()? {
-                        self.ignore_child(
-                            "Record/HeartRateVariabilityMetadataList",
-                            &beat,
-                            nested,
-                        )?;
-                    }
+                    in_list = true;
                 }
-                _ => self.ignore_child("Record", &e, has_children)?,
+                _ => {
+                    let parent = if in_list {
+                        "Record/HeartRateVariabilityMetadataList"
+                    } else {
+                        "Record"
+                    };
+                    self.ignore_child(parent, &e, has_children)?;
+                }
             }
         }
-        Ok(())
     }
 
     /// Applies `HKTimeZone` to the head's dates (see the module doc).
@@ -477,10 +559,10 @@ impl<R: Read> AppleHealthReader<R> {
 
     fn build_record(
         &mut self,
-        head: Head,
+        mut head: Head,
         mut extras: Extras,
     ) -> std::result::Result<(), ItemError> {
-        match head.class.clone() {
+        match std::mem::replace(&mut head.class, Class::Sleep) {
             Class::Sleep => {
                 let stage = match &head.value {
                     Some(Val::Text(t)) => stage(t),
@@ -523,7 +605,7 @@ impl<R: Read> AppleHealthReader<R> {
                     }
                 };
                 let kind = other_kind(&head.type_text);
-                let m = self.quantity_or_text(&kind, &head, &mut extras)?;
+                let m = self.quantity_or_text(kind, &head, &mut extras)?;
                 let m = self.finish_measurement(m, &head, extras);
                 let key = Key::new(
                     systolic,
@@ -556,10 +638,9 @@ impl<R: Read> AppleHealthReader<R> {
                 Ok(())
             }
             Class::Known(kind) | Class::Other(kind) => {
-                let m = self.quantity_or_text(&kind, &head, &mut extras)?;
+                let m = self.quantity_or_text(kind, &head, &mut extras)?;
                 let m = self.finish_measurement(m, &head, extras);
-                let name = kind.name();
-                self.emit(m, &name);
+                self.emit(m, &head.name);
                 Ok(())
             }
         }
@@ -569,7 +650,7 @@ impl<R: Read> AppleHealthReader<R> {
     /// text (with the unit as written kept in metadata).
     fn quantity_or_text(
         &self,
-        kind: &Kind,
+        kind: Kind,
         head: &Head,
         extras: &mut Extras,
     ) -> std::result::Result<Measurement, ItemError> {
@@ -578,7 +659,7 @@ impl<R: Read> AppleHealthReader<R> {
         let q = head
             .value
             .as_ref()
-            .and_then(|v| quantity_of(kind, v, &head.unit));
+            .and_then(|v| quantity_of(&kind, v, &head.unit));
         let value = match (q, known) {
             (Some(q), _) => MeasurementValue::Quantity(q),
             (None, true) => {
@@ -597,10 +678,10 @@ impl<R: Read> AppleHealthReader<R> {
                 });
             }
             (None, false) => {
-                if let Some((_, u)) = &head.unit {
+                if let Some((_, Some(u))) = &head.unit {
                     extras.metadata.push(MetadataEntry {
                         key: "unit".into(),
-                        value: u.clone(),
+                        value: u.to_string(),
                     });
                 }
                 MeasurementValue::Text(match &head.value {
@@ -610,8 +691,7 @@ impl<R: Read> AppleHealthReader<R> {
                 })
             }
         };
-        Measurement::new(kind.clone(), eff, value)
-            .map_err(|e| ("invalid-record", self.record_error(e)))
+        Measurement::new(kind, eff, value).map_err(|e| ("invalid-record", self.record_error(e)))
     }
 
     pub(super) fn correlation(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
@@ -652,7 +732,7 @@ impl<R: Read> AppleHealthReader<R> {
             (Ok((h, _)), None) => h,
             (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
         };
-        if head.type_text != "HKCorrelationTypeIdentifierBloodPressure" {
+        if &*head.type_text != "HKCorrelationTypeIdentifierBloodPressure" {
             let loc = self.issue_location();
             self.report.skip(
                 "correlation-children-are-top-level",

@@ -90,9 +90,13 @@ fn push_without_address(key: &mut Vec<u8>, raw: &[u8]) {
 pub(crate) struct SourceCache {
     map: HashMap<Vec<u8>, Arc<Source>>,
     key: Vec<u8>,
-    last_key: Vec<u8>,
-    last: Option<Arc<Source>>,
+    /// The most recently used sources (compared before hashing: sources alternate in runs).
+    recent: Vec<(Vec<u8>, Arc<Source>)>,
+    next_recent: usize,
 }
+
+/// Sources checked by plain comparison before the hash map.
+const RECENT: usize = 4;
 
 /// The raw (still escaped) attribute bytes of a source.
 pub(crate) struct RawSource<'a> {
@@ -114,10 +118,8 @@ impl SourceCache {
             self.key.push(0);
         }
         push_without_address(&mut self.key, raw.device.unwrap_or(b"\xff"));
-        if let Some(last) = &self.last {
-            if self.key == self.last_key {
-                return Ok(Arc::clone(last));
-            }
+        if let Some((_, s)) = self.recent.iter().find(|(k, _)| *k == self.key) {
+            return Ok(Arc::clone(s));
         }
         let source = match self.map.get(self.key.as_slice()) {
             Some(s) => Arc::clone(s),
@@ -129,8 +131,13 @@ impl SourceCache {
                 s
             }
         };
-        std::mem::swap(&mut self.key, &mut self.last_key);
-        self.last = Some(Arc::clone(&source));
+        let slot = (self.key.clone(), Arc::clone(&source));
+        if self.recent.len() < RECENT {
+            self.recent.push(slot);
+        } else {
+            self.recent[self.next_recent] = slot;
+            self.next_recent = (self.next_recent + 1) % RECENT;
+        }
         Ok(source)
     }
 

@@ -80,6 +80,8 @@ pub(crate) enum Elem {
 pub struct AppleHealthReader<R: Read> {
     xml: quick_xml::Reader<Stream<R>>,
     buf: Vec<u8>,
+    top_buf: Vec<u8>,
+    child_buf: Vec<u8>,
     skip_buf: Vec<u8>,
     opts: ReadOptions,
     report: Report,
@@ -123,6 +125,8 @@ impl<R: Read> AppleHealthReader<R> {
         Ok(AppleHealthReader {
             xml,
             buf: Vec::with_capacity(4096),
+            top_buf: Vec::with_capacity(4096),
+            child_buf: Vec::with_capacity(1024),
             skip_buf: Vec::new(),
             opts,
             report,
@@ -183,9 +187,23 @@ impl<R: Read> AppleHealthReader<R> {
 
     /// Reads one top-level step: fills `self.out` or moves the phase.
     fn step(&mut self) -> Result<()> {
-        let (start, has_children) = match self.event()? {
-            Event::Start(e) => (e.into_owned(), true),
-            Event::Empty(e) => (e.into_owned(), false),
+        // The top-level tag is read into a buffer taken out of `self`, so it can be borrowed while the
+        // element is processed (no copy of every start tag).
+        let mut top = std::mem::take(&mut self.top_buf);
+        top.clear();
+        let result = self.step_in(&mut top);
+        self.top_buf = top;
+        result
+    }
+
+    fn step_in(&mut self, top: &mut Vec<u8>) -> Result<()> {
+        let event = match self.xml.read_event_into(top) {
+            Ok(e) => e,
+            Err(e) => return Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
+        };
+        let (start, has_children) = match event {
+            Event::Start(e) => (e, true),
+            Event::Empty(e) => (e, false),
             Event::End(_) => {
                 if self.phase == Phase::InRoot {
                     self.finish_root();
@@ -233,7 +251,7 @@ impl<R: Read> AppleHealthReader<R> {
         self.current = (elem, self.counts[i]);
     }
 
-    fn top_level(&mut self, start: BytesStart<'static>, has_children: bool) -> Result<()> {
+    fn top_level(&mut self, start: BytesStart<'_>, has_children: bool) -> Result<()> {
         let name = start.name().as_ref().to_vec();
         match name.as_slice() {
             b"ExportDate" => {

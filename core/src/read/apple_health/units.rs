@@ -4,6 +4,8 @@
 //! fraction in HealthKit (`0.96` = 96 %). Spellings are parsed once and cached (a few dozen distinct ones
 //! per file), so the hot loop does no string folding.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use crate::record::convert::{convert, fraction_to_percent, to_preferred};
@@ -26,9 +28,28 @@ pub(crate) enum Spelling {
 #[derive(Default)]
 pub(crate) struct UnitCache {
     entries: Vec<(Vec<u8>, Spelling)>,
+    raw: Vec<(Vec<u8>, Spelling, Option<Arc<str>>)>,
 }
 
 impl UnitCache {
+    /// Parses a raw attribute value (still XML-escaped), decoding it only the first time it is seen.
+    /// The text comes back only for spellings phrkit does not know (it is then kept in metadata).
+    pub(crate) fn get_raw(
+        &mut self,
+        raw: &[u8],
+    ) -> Result<(Spelling, Option<Arc<str>>), &'static str> {
+        if let Some((_, s, t)) = self.raw.iter().find(|(k, _, _)| k == raw) {
+            return Ok((*s, t.clone()));
+        }
+        let text = super::assemble::text(raw)?;
+        let s = self.get(&text);
+        let t = (s == Spelling::Unknown).then(|| Arc::from(text.as_ref()));
+        if self.raw.len() < 256 {
+            self.raw.push((raw.to_vec(), s, t.clone()));
+        }
+        Ok((s, t))
+    }
+
     /// Parses a raw (unescaped, UTF-8) spelling, caching up to 256 of them.
     pub(crate) fn get(&mut self, raw: &str) -> Spelling {
         if let Some((_, s)) = self.entries.iter().find(|(k, _)| k == raw.as_bytes()) {
