@@ -8,6 +8,7 @@ use std::sync::Arc;
 use quick_xml::events::BytesStart;
 use rust_decimal::Decimal;
 
+use super::attrs::RawAttrs;
 use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
 use super::sleep::{stage, SleepGrouper};
@@ -240,10 +241,11 @@ impl<R: Read> AppleHealthReader<R> {
         workout: bool,
     ) -> std::result::Result<Attrs<'a>, ItemError> {
         let mut a = Attrs::default();
-        for attr in e.attributes().with_checks(false) {
-            let attr = attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = attr.value;
-            let slot = match attr.key.as_ref() {
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let (key, v) =
+                attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
+            let v = Cow::Borrowed(v);
+            let slot = match key {
                 b"type" => &mut a.type_,
                 b"unit" => &mut a.unit,
                 b"value" => &mut a.value,
@@ -383,12 +385,13 @@ impl<R: Read> AppleHealthReader<R> {
     ) -> std::result::Result<(), ItemError> {
         let mut key = None;
         let mut value = None;
-        for attr in e.attributes().with_checks(false) {
-            let attr = attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let decoded = text(&attr.value)
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let (attr_key, attr_value) =
+                attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
+            let decoded = text(attr_value)
                 .map_err(|w| ("invalid-text", self.invalid(w)))?
                 .into_owned();
-            match attr.key.as_ref() {
+            match attr_key {
                 b"key" => key = Some(decoded),
                 b"value" => value = Some(decoded),
                 k => {
@@ -930,13 +933,14 @@ impl<R: Read> AppleHealthReader<R> {
         extras: &mut Extras,
     ) -> std::result::Result<(), ItemError> {
         let mut value = String::new();
-        for attr in e.attributes().with_checks(false) {
-            let attr = attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = text(&attr.value).map_err(|w| ("invalid-text", self.invalid(w)))?;
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let (attr_key, attr_value) =
+                attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
+            let v = text(attr_value).map_err(|w| ("invalid-text", self.invalid(w)))?;
             if !value.is_empty() {
                 value.push(' ');
             }
-            value.push_str(&String::from_utf8_lossy(attr.key.as_ref()));
+            value.push_str(&String::from_utf8_lossy(attr_key));
             value.push('=');
             value.push_str(&v);
         }
@@ -960,10 +964,11 @@ impl<R: Read> AppleHealthReader<R> {
         let mut type_ = String::new();
         let mut sum = None;
         let mut unit = None;
-        for attr in e.attributes().with_checks(false) {
-            let attr = attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = text(&attr.value).map_err(|w| ("invalid-text", self.invalid(w)))?;
-            match attr.key.as_ref() {
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let (attr_key, attr_value) =
+                attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
+            let v = text(attr_value).map_err(|w| ("invalid-text", self.invalid(w)))?;
+            match attr_key {
                 b"type" => type_ = v.into_owned(),
                 b"sum" => sum = dec(&v),
                 b"unit" => unit = Some(v.into_owned()),
@@ -1017,11 +1022,12 @@ impl<R: Read> AppleHealthReader<R> {
     /// Emits the summary's measurements and returns how many.
     fn build_summary(&mut self, e: &BytesStart<'_>) -> std::result::Result<usize, ItemError> {
         let mut fields: Vec<(String, String)> = Vec::new();
-        for attr in e.attributes().with_checks(false) {
-            let attr = attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = text(&attr.value).map_err(|w| ("invalid-text", self.invalid(w)))?;
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let (attr_key, attr_value) =
+                attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
+            let v = text(attr_value).map_err(|w| ("invalid-text", self.invalid(w)))?;
             fields.push((
-                String::from_utf8_lossy(attr.key.as_ref()).into_owned(),
+                String::from_utf8_lossy(attr_key).into_owned(),
                 v.into_owned(),
             ));
         }
@@ -1102,15 +1108,15 @@ impl<R: Read> AppleHealthReader<R> {
 
     pub(super) fn me(&mut self, e: &BytesStart<'_>) -> Result<()> {
         let mut subject = Subject::default();
-        for attr in e.attributes().with_checks(false) {
-            let Ok(attr) = attr else {
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let Ok((attr_key, attr_value)) = attr else {
                 return self.fail_item("invalid-xml", self.invalid("malformed attribute"));
             };
-            let v = match text(&attr.value) {
+            let v = match text(attr_value) {
                 Ok(v) => v,
                 Err(w) => return self.fail_item("invalid-text", self.invalid(w)),
             };
-            match attr.key.as_ref() {
+            match attr_key {
                 b"HKCharacteristicTypeIdentifierDateOfBirth" => {
                     if !v.is_empty() {
                         match parse_date(v.as_bytes()) {

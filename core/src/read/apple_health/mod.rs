@@ -35,6 +35,7 @@
 //! the parser stopped; lines are counted as bytes pass, and resolved only when a location is needed.
 
 mod assemble;
+mod attrs;
 mod dedup;
 mod device;
 mod input;
