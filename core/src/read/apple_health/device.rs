@@ -70,18 +70,39 @@ pub(crate) fn parse_device(raw: &str) -> Option<SourceDevice> {
     Some(dev)
 }
 
-/// Appends `raw` to `key` with the `0x…` address removed.
-fn push_without_address(key: &mut Vec<u8>, raw: &[u8]) {
-    match memchr::memmem::find(raw, b"0x") {
-        Some(i) => {
-            key.extend_from_slice(&raw[..i]);
-            let hex = raw[i + 2..]
+/// Splits `raw` around its `0x…` address: (before, after). No address: (raw, empty).
+fn split_address(raw: &[u8]) -> (&[u8], &[u8]) {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'x', &raw[from..]).map(|i| i + from) {
+        if i > 0 && raw[i - 1] == b'0' {
+            let hex = raw[i + 1..]
                 .iter()
                 .take_while(|b| b.is_ascii_hexdigit())
                 .count();
-            key.extend_from_slice(&raw[i + 2 + hex..]);
+            return (&raw[..i - 1], &raw[i + 1 + hex..]);
         }
-        None => key.extend_from_slice(raw),
+        from = i + 1;
+    }
+    (raw, &[])
+}
+
+/// A recently used source, stored in parts so the address-free comparison needs no key building.
+struct Recent {
+    name: Option<Vec<u8>>,
+    version: Option<Vec<u8>>,
+    device: Option<(Vec<u8>, Vec<u8>)>,
+    source: Arc<Source>,
+}
+
+impl Recent {
+    fn matches(&self, raw: &RawSource<'_>, device: Option<(&[u8], &[u8])>) -> bool {
+        self.name.as_deref() == raw.name
+            && self.version.as_deref() == raw.version
+            && self
+                .device
+                .as_ref()
+                .map(|(a, b)| (a.as_slice(), b.as_slice()))
+                == device
     }
 }
 
@@ -91,7 +112,7 @@ pub(crate) struct SourceCache {
     map: HashMap<Vec<u8>, Arc<Source>>,
     key: Vec<u8>,
     /// The most recently used sources (compared before hashing: sources alternate in runs).
-    recent: Vec<(Vec<u8>, Arc<Source>)>,
+    recent: Vec<Recent>,
     next_recent: usize,
 }
 
@@ -112,14 +133,22 @@ impl SourceCache {
         raw: &RawSource<'_>,
         build: impl FnOnce(&RawSource<'_>) -> Result<Source, E>,
     ) -> Result<Arc<Source>, E> {
+        let device = raw.device.map(split_address);
+        if let Some(r) = self.recent.iter().find(|r| r.matches(raw, device)) {
+            return Ok(Arc::clone(&r.source));
+        }
         self.key.clear();
         for part in [raw.name, raw.version] {
             self.key.extend_from_slice(part.unwrap_or(b"\xff"));
             self.key.push(0);
         }
-        push_without_address(&mut self.key, raw.device.unwrap_or(b"\xff"));
-        if let Some((_, s)) = self.recent.iter().find(|(k, _)| *k == self.key) {
-            return Ok(Arc::clone(s));
+        match device {
+            Some((a, b)) => {
+                self.key.extend_from_slice(a);
+                self.key.push(0);
+                self.key.extend_from_slice(b);
+            }
+            None => self.key.push(0xff),
         }
         let source = match self.map.get(self.key.as_slice()) {
             Some(s) => Arc::clone(s),
@@ -131,7 +160,12 @@ impl SourceCache {
                 s
             }
         };
-        let slot = (self.key.clone(), Arc::clone(&source));
+        let slot = Recent {
+            name: raw.name.map(<[u8]>::to_vec),
+            version: raw.version.map(<[u8]>::to_vec),
+            device: device.map(|(a, b)| (a.to_vec(), b.to_vec())),
+            source: Arc::clone(&source),
+        };
         if self.recent.len() < RECENT {
             self.recent.push(slot);
         } else {
