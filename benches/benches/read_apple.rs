@@ -6,7 +6,7 @@
 //! builds records and keeps the report.
 
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
@@ -31,7 +31,7 @@ fn input() -> PathBuf {
     path
 }
 
-fn bare_scan(path: &PathBuf) -> u64 {
+fn bare_scan(path: &Path) -> u64 {
     let f = std::fs::File::open(path).expect("open");
     let mut r = quick_xml::Reader::from_reader(BufReader::with_capacity(256 * 1024, f));
     let mut buf = Vec::with_capacity(4096);
@@ -48,7 +48,7 @@ fn bare_scan(path: &PathBuf) -> u64 {
     n
 }
 
-fn phrkit_read(path: &PathBuf) -> u64 {
+fn phrkit_read(path: &Path) -> u64 {
     let mut r = open_path(path, &ReadOptions::default()).expect("open");
     let mut n = 0;
     while r.next_record().expect("read").is_some() {

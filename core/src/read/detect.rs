@@ -14,6 +14,8 @@ pub enum Format {
     AppleHealthXml,
     /// Apple Health `export.zip`: a zip holding a `HealthData` document (found by content, not name).
     AppleHealthZip,
+    /// A home device's CSV export (blood pressure, body composition) matching a built-in preset.
+    DeviceCsv,
 }
 
 impl Format {
@@ -24,6 +26,7 @@ impl Format {
             Format::FhirNdjson => "fhir-ndjson",
             Format::AppleHealthXml => "apple-health-xml",
             Format::AppleHealthZip => "apple-health-zip",
+            Format::DeviceCsv => "device-csv",
         }
     }
 }
@@ -74,6 +77,9 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
         } else {
             Format::FhirJson
         });
+    }
+    if super::device_csv::looks_like_device_csv(head) {
+        return Ok(Format::DeviceCsv);
     }
     Err(super::unknown_format(
         "not a format phrkit recognises (expected FHIR JSON or NDJSON, or an Apple Health export)",

@@ -7,6 +7,7 @@
 pub mod apple_health;
 pub mod container;
 mod detect;
+pub mod device_csv;
 pub mod fhir_json;
 pub mod lines;
 
@@ -134,6 +135,11 @@ pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
             bytes,
             opts.clone(),
         )?)),
+        Format::DeviceCsv => Ok(Box::new(device_csv::DeviceCsvReader::new(
+            bytes,
+            opts,
+            &device_csv::DeviceCsvOptions::default(),
+        )?)),
         Format::AppleHealthZip => {
             let cursor = || std::io::Cursor::new(bytes);
             Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
@@ -158,6 +164,14 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
             file,
             opts.clone(),
         )?)),
+        Format::DeviceCsv => {
+            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
+            Ok(Box::new(device_csv::DeviceCsvReader::new(
+                &bytes,
+                opts,
+                &device_csv::DeviceCsvOptions::default(),
+            )?))
+        }
         Format::AppleHealthZip => {
             let second = std::fs::File::open(path)?;
             Ok(Box::new(apple_health::open_zip(
