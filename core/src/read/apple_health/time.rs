@@ -33,11 +33,41 @@ pub(crate) fn parse_date(s: &[u8]) -> Option<NaiveDate> {
 
 /// Parses `YYYY-MM-DD HH:MM:SS ±HHMM`; also accepts `±HH:MM` and a `T` separator, which some
 /// third-party rewrites of the export produce.
+#[cfg(test)]
 pub(crate) fn parse_timestamp(s: &[u8]) -> Option<Timestamp> {
+    parse_with(s, parse_date)
+}
+
+/// Remembers the last calendar date parsed: consecutive records almost always share it, and resolving a
+/// date is the costly part of a timestamp.
+#[derive(Default)]
+pub(crate) struct DateCache {
+    last: Option<([u8; 10], NaiveDate)>,
+}
+
+impl DateCache {
+    /// [`parse_timestamp`] with the date part cached.
+    pub(crate) fn parse(&mut self, s: &[u8]) -> Option<Timestamp> {
+        parse_with(s, |d| {
+            if let Some((raw, date)) = &self.last {
+                if raw == d {
+                    return Some(*date);
+                }
+            }
+            let date = parse_date(d)?;
+            let mut raw = [0u8; 10];
+            raw.copy_from_slice(d);
+            self.last = Some((raw, date));
+            Some(date)
+        })
+    }
+}
+
+fn parse_with(s: &[u8], date: impl FnOnce(&[u8]) -> Option<NaiveDate>) -> Option<Timestamp> {
     if s.len() < 24 || (s[10] != b' ' && s[10] != b'T') || s[13] != b':' || s[16] != b':' {
         return None;
     }
-    let date = parse_date(&s[..10])?;
+    let date = date(&s[..10])?;
     let time = NaiveTime::from_hms_opt(
         digits(&s[11..13])?,
         digits(&s[14..16])?,
@@ -105,6 +135,20 @@ mod tests {
         assert_eq!(t.naive_utc().to_string(), "2021-01-11 05:29:59");
         let t = parse_timestamp(b"2021-01-10T23:59:59+05:30").unwrap();
         assert_eq!(t.offset().local_minus_utc(), 19800);
+    }
+
+    #[test]
+    fn cached_dates_follow_date_changes() {
+        let mut c = DateCache::default();
+        for s in [
+            &b"2025-02-28 23:59:59 +0900"[..],
+            b"2025-02-28 08:00:00 +0900",
+            b"2025-03-01 00:00:01 +0900",
+            b"2025-02-28 00:00:00 -0800",
+        ] {
+            assert_eq!(c.parse(s), parse_timestamp(s));
+        }
+        assert_eq!(c.parse(b"2025-02-30 00:00:00 +0900"), None);
     }
 
     #[test]
