@@ -695,6 +695,36 @@ fn zip_bombs_hit_typed_limits() {
     );
 }
 
+/// Rewrites the uncompressed size of the first entry in the central directory (a lying header).
+fn patch_declared_size(zip: &mut [u8], size: u32) {
+    let cd = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    zip[cd + 24..cd + 28].copy_from_slice(&size.to_le_bytes());
+}
+
+#[test]
+fn lying_size_headers_are_caught_while_streaming() {
+    let mut doc = energy_doc("").into_bytes();
+    doc.extend_from_slice(&vec![b' '; 64 * 1024]);
+    let mut z = zip_of(&[("apple_health_export/export.xml", &doc)]);
+    patch_declared_size(&mut z, 32 * 1024);
+    let err = expect_format_error(&z, &ReadOptions::default());
+    assert!(
+        err.to_string().contains("larger than its declared size"),
+        "{err}"
+    );
+    assert!(
+        matches!(err.location(), Some(Location::ZipEntry { .. })),
+        "{err:?}"
+    );
+    let mut z = zip_of(&[("apple_health_export/export.xml", &doc)]);
+    patch_declared_size(&mut z, doc.len() as u32 + 10);
+    let err = expect_format_error(&z, &ReadOptions::default());
+    assert!(
+        err.to_string().contains("shorter than its declared size"),
+        "{err}"
+    );
+}
+
 #[test]
 fn zip_without_health_data_is_unknown() {
     let z = zip_of(&[("notes/readme.xml", b"<notes/>")]);
@@ -744,4 +774,10 @@ fn empty_truncated_and_malformed_documents_are_typed_errors() {
         &forced,
     );
     expect_format_error(b"<NotHealth/>", &forced);
+    expect_format_error(
+        b"<HealthData locale=\"x\"/><HealthData locale=\"y\"/>",
+        &forced,
+    );
+    let ok = read_slice(b"<HealthData locale=\"x\"/>\n<!-- end -->\n", &forced).unwrap();
+    assert_eq!(ok.report.items_read, 0);
 }

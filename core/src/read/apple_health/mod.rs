@@ -209,6 +209,7 @@ impl<R: Read> AppleHealthReader<R> {
                 if self.phase == Phase::InRoot {
                     self.finish_root();
                     self.phase = Phase::Done;
+                    return self.drain_after_root();
                 }
                 return Ok(());
             }
@@ -240,10 +241,38 @@ impl<R: Read> AppleHealthReader<R> {
             if !has_children {
                 self.finish_root();
                 self.phase = Phase::Done;
+                return self.drain_after_root();
             }
             return Ok(());
         }
         self.top_level(start, has_children)
+    }
+
+    /// Reads to the end of the input after `</HealthData>`: only whitespace and comments may follow, and
+    /// reaching the end lets a zip entry verify its size and CRC.
+    fn drain_after_root(&mut self) -> Result<()> {
+        let mut buf = std::mem::take(&mut self.skip_buf);
+        let result = loop {
+            buf.clear();
+            match self.xml.read_event_into(&mut buf) {
+                Ok(Event::Eof) => break Ok(()),
+                Ok(Event::Start(_) | Event::Empty(_)) => {
+                    break Err(Error::format(
+                        FORMAT,
+                        element_location(
+                            (Elem::Other, 0),
+                            &self.zip_entry,
+                            Some(line_of(&self.xml)),
+                        ),
+                        "content after the root element",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) => break Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
+            }
+        };
+        self.skip_buf = buf;
+        result
     }
 
     fn enter(&mut self, elem: Elem) {
