@@ -781,3 +781,13 @@ fn empty_truncated_and_malformed_documents_are_typed_errors() {
     let ok = read_slice(b"<HealthData locale=\"x\"/>\n<!-- end -->\n", &forced).unwrap();
     assert_eq!(ok.report.items_read, 0);
 }
+
+#[test]
+fn everything_read_can_be_written_as_fhir_and_read_back() {
+    let d = read_fixture();
+    let out = phrkit::write::to_vec(&d.records, phrkit::write::WriteOptions::default()).unwrap();
+    let back = read_slice(&out, &ReadOptions::default()).unwrap();
+    assert!(back.report.is_balanced(), "{:#?}", back.report);
+    assert_eq!(back.report.skipped_total(), 0, "{:#?}", back.report.skipped);
+    assert_eq!(back.records.len(), d.records.len());
+}
