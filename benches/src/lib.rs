@@ -85,3 +85,6 @@ pub fn vital_sign_records(n: usize) -> Vec<Record> {
 pub fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap_or_default()
 }
+
+/// The synthetic Apple Health export generator (also the `gen_apple` binary).
+pub mod gen_apple;

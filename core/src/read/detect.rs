@@ -19,6 +19,12 @@ pub enum Format {
     /// A payload read through a declarative mapping file (`docs/mapping.md`); never detected, because the
     /// mapping decides what the input means.
     Mapped,
+    /// Apple Health `export.xml` (root `HealthData`).
+    AppleHealthXml,
+    /// Apple Health `export.zip`: a zip holding a `HealthData` document (found by content, not name).
+    AppleHealthZip,
+    /// A home device's CSV export (blood pressure, body composition) matching a built-in preset.
+    DeviceCsv,
 }
 
 impl Format {
@@ -31,6 +37,9 @@ impl Format {
             Format::KenshinArchive => "kenshin-archive",
             Format::MynaExpenseCsv => "myna-expense-csv",
             Format::Mapped => "mapped",
+            Format::AppleHealthXml => "apple-health-xml",
+            Format::AppleHealthZip => "apple-health-zip",
+            Format::DeviceCsv => "device-csv",
         }
     }
 }
@@ -44,15 +53,24 @@ fn skip_bom_ws(bytes: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// Whether the bytes start like a zip archive (local file header magic). What the archive holds decides
+/// its format: [`super::open_path`] / [`super::open_slice`] look inside.
+pub fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+}
+
 /// Detects the format of an input from its (optional) file name and first bytes.
+///
+/// A zip archive is recognised only by its contents, which these bytes do not show: for zip input this
+/// returns an `UnknownFormat` error, and [`super::open_path`] / [`super::open_slice`] look inside.
 pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
-    if head.starts_with(b"PK\x03\x04") {
+    if is_zip(head) {
         return if looks_like_kenshin_archive(&lower, head) {
             Ok(Format::KenshinArchive)
         } else {
             Err(super::unknown_format(
-                "a ZIP archive that is not a 特定健診 delivery archive",
+                "zip archive: its entries decide the format (use open_path or open_slice)",
             ))
         };
     }
@@ -62,6 +80,9 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     }
     if body[0] == b'"' && looks_like_myna_expense_csv(body) {
         return Ok(Format::MynaExpenseCsv);
+    }
+    if body[0] == b'<' && super::container::is_health_data(body) {
+        return Ok(Format::AppleHealthXml);
     }
     if body[0] == b'{' {
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
@@ -80,14 +101,17 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     if body[0] == b'<' && memchr::memmem::find(body, b"ClinicalDocument").is_some() {
         return Ok(Format::KenshinCdaXml);
     }
+    if super::device_csv::looks_like_device_csv(head) {
+        return Ok(Format::DeviceCsv);
+    }
     Err(super::unknown_format(
-        "not a format phrkit recognises (expected FHIR JSON or NDJSON, 特定健診 CDA XML or archive, or a マイナポータル 医療費通知 CSV)",
+        "not a format phrkit recognises (expected FHIR JSON or NDJSON, an Apple Health export, a device CSV, 特定健診 CDA XML or archive, or a マイナポータル 医療費通知 CSV)",
     ))
 }
 
 /// A ZIP is a 特定健診 archive when its name follows `<10>_<8>_<9>_<1>.zip` (spec §2.2) or its first
 /// local headers name the index or a `DATA/` person file.
-fn looks_like_kenshin_archive(lower_name: &str, head: &[u8]) -> bool {
+pub(crate) fn looks_like_kenshin_archive(lower_name: &str, head: &[u8]) -> bool {
     let stem = lower_name.rsplit('/').next().unwrap_or("");
     let by_name = stem.strip_suffix(".zip").is_some_and(|s| {
         let parts: Vec<&str> = s.split('_').collect();

@@ -4,7 +4,10 @@
 //! [`open_path`] / [`open_slice`] detect the format and return a boxed reader; [`read_path`] / [`read_slice`]
 //! collect everything into a [`Dataset`].
 
+pub mod apple_health;
+pub mod container;
 mod detect;
+pub mod device_csv;
 pub mod fhir_json;
 pub mod kenshin_cda;
 pub mod lines;
@@ -19,7 +22,8 @@ use crate::fhir::JsonLimits;
 use crate::record::Record;
 use crate::report::Report;
 
-pub use detect::{detect_format, Format};
+pub use container::ArchiveLimits;
+pub use detect::{detect_format, is_zip, Format};
 
 /// Limits that bound time and memory on hostile input (documented in `docs/robustness.md`).
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +35,8 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Maximum bytes of one whole JSON document (a Bundle) held in memory.
     pub max_document_bytes: u64,
+    /// Zip archive limits (entries, total size, compression ratio).
+    pub archive: ArchiveLimits,
 }
 
 impl Default for Limits {
@@ -39,6 +45,7 @@ impl Default for Limits {
             json: JsonLimits::default(),
             max_line_bytes: 64 * 1024 * 1024,
             max_document_bytes: 1024 * 1024 * 1024,
+            archive: ArchiveLimits::default(),
         }
     }
 }
@@ -135,10 +142,22 @@ impl RecordReader for Buffered {
     }
 }
 
+/// A zip is a 特定健診 delivery archive when its name or first entries say so, else it is opened as an
+/// Apple Health export, whose reader finds the main document by content and refuses zips without one.
+fn zip_format(name: Option<&str>, head: &[u8]) -> Format {
+    let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
+    if detect::looks_like_kenshin_archive(&lower, head) {
+        Format::KenshinArchive
+    } else {
+        Format::AppleHealthZip
+    }
+}
+
 /// Opens a reader over bytes, detecting the format unless `opts.format` is set.
 pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
     let format = match opts.format {
         Some(f) => f,
+        None if is_zip(bytes) => zip_format(None, bytes),
         None => detect_format(None, bytes)?,
     };
     match format {
@@ -151,6 +170,19 @@ pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
         )?)),
         Format::MynaExpenseCsv => Ok(Box::new(myna_portal::expense_csv::read(bytes, opts)?)),
         Format::Mapped => Err(mapped_needs_mapping()),
+        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
+            bytes,
+            opts.clone(),
+        )?)),
+        Format::DeviceCsv => Ok(Box::new(device_csv::DeviceCsvReader::new(
+            bytes,
+            opts,
+            &device_csv::DeviceCsvOptions::default(),
+        )?)),
+        Format::AppleHealthZip => {
+            let cursor = || std::io::Cursor::new(bytes);
+            Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
+        }
     }
 }
 
@@ -169,10 +201,31 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
     head.truncate(n);
     let format = match opts.format {
         Some(f) => f,
+        None if is_zip(&head) => zip_format(path.file_name().and_then(|n| n.to_str()), &head),
         None => detect_format(path.file_name().and_then(|n| n.to_str()), &head)?,
     };
     let file = std::fs::File::open(path)?;
     match format {
+        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
+            file,
+            opts.clone(),
+        )?)),
+        Format::DeviceCsv => {
+            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
+            Ok(Box::new(device_csv::DeviceCsvReader::new(
+                &bytes,
+                opts,
+                &device_csv::DeviceCsvOptions::default(),
+            )?))
+        }
+        Format::AppleHealthZip => {
+            let second = std::fs::File::open(path)?;
+            Ok(Box::new(apple_health::open_zip(
+                std::io::BufReader::new(file),
+                second,
+                opts,
+            )?))
+        }
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(
             std::io::BufReader::with_capacity(256 * 1024, file),
             opts.clone(),

@@ -7,6 +7,7 @@
 
 mod care;
 mod checkup;
+pub mod convert;
 mod expense;
 mod immunization;
 mod kind;

@@ -75,6 +75,14 @@ pub enum Unit {
     KilocaloriePerKilogramHour,
     /// `{count}` — events counted by the source without a more specific annotation.
     Count,
+    /// `[ft_i]` — international foot (Apple heights in US locales; readers convert to `cm`).
+    Foot,
+    /// `[mi_i]` — international mile (readers convert to `km`).
+    Mile,
+    /// `[yd_i]` — international yard (swimming distances; readers convert to `m`).
+    Yard,
+    /// `[mi_i]/h` — miles per hour (readers convert to `km/h`).
+    MilePerHour,
 }
 
 /// (unit, UCUM code, display) — one row per unit; the single source of truth for spellings.
@@ -119,6 +127,10 @@ const TABLE: &[(Unit, &str, &str)] = &[
         "kcal/(kg·h)",
     ),
     (Unit::Count, "{count}", "count"),
+    (Unit::Foot, "[ft_i]", "ft"),
+    (Unit::Mile, "[mi_i]", "mi"),
+    (Unit::Yard, "[yd_i]", "yd"),
+    (Unit::MilePerHour, "[mi_i]/h", "mph"),
 ];
 
 impl Unit {
@@ -168,6 +180,13 @@ impl Unit {
             "Cal" | "[Cal]" | "kilocalories" => Unit::Kilocalorie,
             "mg/dl" => Unit::MilligramPerDeciliter,
             "mmol<180.1558800000541>/L" | "mmol/l" => Unit::MillimolePerLiter,
+            // Apple embeds glucose's molar mass in the unit; any `mmol<…>/L` is a molar concentration.
+            s if s.starts_with("mmol<") && s.ends_with(">/L") => Unit::MillimolePerLiter,
+            "ft" => Unit::Foot,
+            "mi" => Unit::Mile,
+            "yd" => Unit::Yard,
+            "mi/hr" | "mph" => Unit::MilePerHour,
+            "km/h" => Unit::KilometerPerHour,
             "steps" | "歩" => Unit::Steps,
             "count" | "回" => Unit::Count,
             "mL/min·kg" | "ml/kg/min" | "mL/kg/min" | "mL/(kg·min)" => {

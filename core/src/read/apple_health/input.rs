@@ -1,0 +1,316 @@
+//! The byte stream under the XML tokenizer: control characters removed, lines counted, prolog skipped.
+//!
+//! Real exports contain C0 control characters that XML 1.0 forbids (`\x0b` in iOS 16 exports, spec §1.12)
+//! and an internal DTD subset that iOS 16.0 wrote with a missing `>`. Both would stop a conforming parser.
+//! The stream is therefore cleaned before tokenising: forbidden control bytes are dropped (and counted),
+//! and the DOCTYPE is skipped by a small scanner that never interprets it — but refuses any `<!ENTITY`
+//! declaration, so entity expansion attacks (billion laughs) and external entities (XXE) cannot occur.
+
+use std::io::{self, Read};
+
+use crate::error::{Error, Limit, Location, Result};
+
+use super::FORMAT;
+
+/// True for the C0 control bytes XML 1.0 forbids (everything below 0x20 except TAB, LF and CR).
+#[inline]
+fn forbidden(b: u8) -> bool {
+    b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+}
+
+/// Drops forbidden control bytes from a stream and counts them. UTF-8 multi-byte sequences never contain
+/// bytes below 0x80, so removing single bytes cannot break a character.
+pub(crate) struct StripControls<R> {
+    inner: R,
+    pub(crate) removed: u64,
+}
+
+impl<R: Read> StripControls<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        StripControls { inner, removed: 0 }
+    }
+}
+
+impl<R: Read> Read for StripControls<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            // Branch-free test first: the common chunk has no control byte and is returned untouched.
+            if !buf[..n].iter().fold(false, |acc, &b| acc | forbidden(b)) {
+                return Ok(n);
+            }
+            let mut w = 0;
+            for r in 0..n {
+                let b = buf[r];
+                if forbidden(b) {
+                    self.removed += 1;
+                } else {
+                    buf[w] = b;
+                    w += 1;
+                }
+            }
+            if w > 0 {
+                return Ok(w);
+            }
+            // A chunk made only of control bytes: read again rather than signal end of input.
+        }
+    }
+}
+
+/// Counts newlines in the bytes it hands on, so an error can name a line without keeping the input.
+pub(crate) struct LineCounter<R> {
+    inner: R,
+    pub(crate) newlines: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    pub(crate) fn new(inner: R, newlines_before: u64) -> Self {
+        LineCounter {
+            inner,
+            newlines: newlines_before,
+        }
+    }
+
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.inner
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        Ok(n)
+    }
+}
+
+/// What the prolog scan found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Prolog {
+    /// Offset of the root element's `<` in the scanned bytes.
+    pub(crate) root_start: usize,
+    /// Whether a DOCTYPE was present (and skipped).
+    pub(crate) had_doctype: bool,
+    /// `HealthKit Export Version: N` from the DTD comment, as diagnostic metadata.
+    pub(crate) export_version: Option<u32>,
+}
+
+enum Scan {
+    Done(Prolog),
+    NeedMore,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+fn prolog_error(reason: &str, newlines: u64) -> Error {
+    Error::format(
+        FORMAT,
+        Location::LineColumn {
+            line: newlines + 1,
+            column: 1,
+        },
+        reason,
+    )
+}
+
+/// Scans the prolog (`<?xml …?>`, comments, `<!DOCTYPE … [ … ]>`) up to the root element's `<`.
+fn scan_prolog(b: &[u8], eof: bool) -> Result<Scan> {
+    let mut i = 0;
+    let mut out = Prolog::default();
+    let line_at = |i: usize| memchr::memchr_iter(b'\n', &b[..i]).count() as u64;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let rest = &b[i..];
+        if rest.is_empty() {
+            return if eof {
+                Err(prolog_error("no root element", line_at(i)))
+            } else {
+                Ok(Scan::NeedMore)
+            };
+        }
+        if rest[0] != b'<' {
+            return Err(prolog_error("text before the root element", line_at(i)));
+        }
+        let end_of = |needle: &[u8]| find(rest, needle).map(|k| i + k + needle.len());
+        let next = if rest.starts_with(b"<?") {
+            end_of(b"?>")
+        } else if rest.starts_with(b"<!--") {
+            end_of(b"-->")
+        } else if rest.starts_with(b"<!DOCTYPE") {
+            out.had_doctype = true;
+            match doctype_end(rest)? {
+                Some((k, subset)) => {
+                    if find(subset, b"<!ENTITY").is_some() {
+                        return Err(prolog_error(
+                            "DOCTYPE declares entities (refused: entity expansion and external entities are unsafe)",
+                            line_at(i),
+                        ));
+                    }
+                    out.export_version = export_version(subset);
+                    Some(i + k)
+                }
+                None => None,
+            }
+        } else if rest.len() < 9 && b"<!DOCTYPE".starts_with(rest) && !eof {
+            None
+        } else {
+            out.root_start = i;
+            return Ok(Scan::Done(out));
+        };
+        match next {
+            Some(n) => i = n,
+            None if eof => return Err(prolog_error("unterminated prolog markup", line_at(i))),
+            None => return Ok(Scan::NeedMore),
+        }
+    }
+}
+
+/// The end (exclusive) of a DOCTYPE starting at `b[0]`, and its internal subset. The subset ends at the
+/// first `]` followed by optional whitespace and `>`, outside comments; its content is never interpreted,
+/// so a subset with a missing `>` inside (iOS 16.0) is skipped like a correct one.
+fn doctype_end(b: &[u8]) -> Result<Option<(usize, &[u8])>> {
+    let open = b.iter().position(|&c| c == b'[' || c == b'>');
+    let Some(open) = open else { return Ok(None) };
+    if b[open] == b'>' {
+        return Ok(Some((open + 1, &[])));
+    }
+    let mut j = open + 1;
+    while j < b.len() {
+        match b[j] {
+            b'<' if b[j..].starts_with(b"<!--") => match find(&b[j..], b"-->") {
+                Some(k) => j += k + 3,
+                None => return Ok(None),
+            },
+            b']' => {
+                let mut k = j + 1;
+                while k < b.len() && b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                if k == b.len() {
+                    return Ok(None);
+                }
+                if b[k] == b'>' {
+                    return Ok(Some((k + 1, &b[open + 1..j])));
+                }
+                j += 1;
+            }
+            _ => j += 1,
+        }
+    }
+    Ok(None)
+}
+
+fn export_version(subset: &[u8]) -> Option<u32> {
+    const KEY: &[u8] = b"HealthKit Export Version:";
+    let at = find(subset, KEY)? + KEY.len();
+    let digits: Vec<u8> = subset[at..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// Reads from `r` until the prolog is complete; returns the bytes read (starting at the root element) and
+/// what the prolog said. At most `max` bytes of prolog are accepted.
+pub(crate) fn read_prolog(r: &mut impl Read, max: usize) -> Result<(Vec<u8>, Prolog, u64)> {
+    let mut head: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut chunk = 64 * 1024;
+    let mut eof = false;
+    loop {
+        let start = head.len();
+        head.resize(start + chunk, 0);
+        let n = read_full(r, &mut head[start..]).map_err(|e| {
+            crate::read::container::map_io_error(&e).unwrap_or_else(|| Error::from(e))
+        })?;
+        head.truncate(start + n);
+        eof = eof || n < chunk;
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        let bom = head.len() - body.len();
+        if body.is_empty() && eof {
+            return Err(prolog_error("empty input", 0));
+        }
+        match scan_prolog(body, eof)? {
+            Scan::Done(p) => {
+                let cut = bom + p.root_start;
+                let newlines = memchr::memchr_iter(b'\n', &head[..cut]).count() as u64;
+                head.drain(..cut);
+                let p = Prolog { root_start: 0, ..p };
+                return Ok((head, p, newlines));
+            }
+            Scan::NeedMore if head.len() >= max => {
+                return Err(Error::limit(
+                    Limit::DocumentBytes,
+                    max as u64,
+                    Location::None,
+                ));
+            }
+            Scan::NeedMore => chunk = (chunk * 2).min(max.saturating_sub(head.len()).max(1)),
+        }
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prolog(s: &[u8]) -> Result<(Vec<u8>, Prolog, u64)> {
+        read_prolog(&mut &s[..], 1 << 20)
+    }
+
+    #[test]
+    fn strips_forbidden_controls_and_counts_them() {
+        let mut r = StripControls::new(&b"a\x0bb\tc\x00\r\n\x1f"[..]);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"ab\tc\r\n");
+        assert_eq!(r.removed, 3);
+    }
+
+    #[test]
+    fn skips_a_broken_dtd_without_interpreting_it() {
+        let doc = b"<?xml version=\"1.0\"?>\n<!DOCTYPE HealthData [\n<!-- HealthKit Export Version: 12 -->\n<!ATTLIST VisionPrescription\n  type CDATA #IMPLIED\n<!ELEMENT RightEye EMPTY>\n]>\n<HealthData locale=\"en_US\">";
+        let (rest, p, nl) = prolog(doc).unwrap();
+        assert!(rest.starts_with(b"<HealthData"));
+        assert_eq!(p.export_version, Some(12));
+        assert!(p.had_doctype);
+        assert_eq!(nl, 7);
+    }
+
+    #[test]
+    fn refuses_entity_declarations() {
+        let doc = b"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]><HealthData/>";
+        assert!(prolog(doc).is_err());
+        let xxe = b"<!DOCTYPE HealthData [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><HealthData>&x;</HealthData>";
+        assert!(prolog(xxe).is_err());
+    }
+
+    #[test]
+    fn empty_and_textual_inputs_are_errors() {
+        assert!(prolog(b"").is_err());
+        assert!(prolog(b"   \n").is_err());
+        assert!(prolog(b"hello").is_err());
+        assert!(prolog(b"<!DOCTYPE HealthData [ <!ELEMENT a EMPTY>").is_err());
+    }
+}
