@@ -316,7 +316,9 @@ mod tests {
 
     #[test]
     fn converts_good_samples_and_reports_bad_ones_by_index() {
-        let mut steps = sample("stepCount", Some(812.0), "count");
+        // Steps need the `steps` spelling: phrkit maps HealthKit's generic `count` to `{count}`, which the
+        // stepCount row does not accept (adapters send `steps`).
+        let mut steps = sample("stepCount", Some(812.0), "steps");
         steps.end_epoch_ms = T0 + 15 * 60_000;
         let mut bp = sample("HKCorrelationTypeIdentifierBloodPressure", Some(128.0), "mmHg");
         bp.diastolic = Some(84.0);
@@ -324,7 +326,7 @@ mod tests {
             steps,
             sample("heartRate", Some(72.5), "count/min"),
             bp,
-            sample("stepCount", Some(-3.0), "count"),
+            sample("stepCount", Some(-3.0), "steps"),
             sample("noSuchKind", Some(1.0), "kg"),
             sample("bodyMass", Some(60.2), "furlong"),
             sample("bodyMass", Some(f64::NAN), "kg"),
