@@ -216,9 +216,13 @@ class PhrkitFfiTest {
             readFile(file.toString(), ReadOptions()).use { ds ->
                 val m = ds.records().filterIsInstance<PhrRecord.Measurement>().single().measurement
                 assertEquals(Quantity("64", "/min"), quantity(m))
-                assertEquals(3uL, ds.report().itemsRead) // Patient, Device, Observation
+                // Patient placeholder and Device are read and absorbed (the device becomes the source).
+                val report = ds.report()
+                assertEquals(3uL, report.itemsRead)
+                assertEquals(mapOf("heartRate" to 1uL, "source" to 1uL, "subject-placeholder" to 1uL), report.byType)
+                assertEquals(1uL, ds.recordCount())
             }
-            readFile(file.toString(), ReadOptions(format = "fhir-ndjson")).use { assertEquals(3uL, it.recordCount()) }
+            readFile(file.toString(), ReadOptions(format = "fhir-ndjson")).use { assertEquals(1uL, it.recordCount()) }
         } finally {
             Files.delete(file)
         }
