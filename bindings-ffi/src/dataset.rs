@@ -75,7 +75,11 @@ fn report(r: &phrkit::Report) -> Report {
         items_read: r.items_read,
         converted: r.converted,
         skipped: r.skipped.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        ignored_elements: r.ignored_elements.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        ignored_elements: r
+            .ignored_elements
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
         by_type: r.by_type.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         issues: r
             .issues

@@ -304,7 +304,10 @@ mod tests {
 
     #[test]
     fn every_core_kind_maps_to_its_variant_with_code_and_location() {
-        let loc = Location::CsvRow { row: 7, field: None };
+        let loc = Location::CsvRow {
+            row: 7,
+            field: None,
+        };
         let e: PhrkitError =
             phrkit::Error::format("FHIR JSON", loc.clone(), "not an object").into();
         assert_eq!(
@@ -316,14 +319,19 @@ mod tests {
             }
         );
         let e: PhrkitError = phrkit::Error::limit(Limit::Depth, 32, loc.clone()).into();
-        assert!(matches!(e, PhrkitError::LimitExceeded { ref code, ref location, .. }
-            if code == "depth" && location == "row 7"));
+        assert!(
+            matches!(e, PhrkitError::LimitExceeded { ref code, ref location, .. }
+            if code == "depth" && location == "row 7")
+        );
         let e: PhrkitError =
             phrkit::Error::invalid_record(loc, RecordError::SystolicBelowDiastolic).into();
         assert!(matches!(e, PhrkitError::InvalidRecord { ref code, .. }
             if code == "systolic-below-diastolic"));
         let kinds = [
-            (ErrorKind::ConsentDenied("no consent".into()), "consent-denied"),
+            (
+                ErrorKind::ConsentDenied("no consent".into()),
+                "consent-denied",
+            ),
             (ErrorKind::Key("short".into()), "key"),
             (
                 ErrorKind::Config {
@@ -355,8 +363,10 @@ mod tests {
     #[test]
     fn guard_turns_a_panic_into_internal_and_drops_formatted_messages() {
         let e = guard::<()>(|| panic!("fixed text")).unwrap_err();
-        assert!(matches!(e, PhrkitError::Internal { ref code, ref reason, .. }
-            if code == "panic" && reason.contains("fixed text")));
+        assert!(
+            matches!(e, PhrkitError::Internal { ref code, ref reason, .. }
+            if code == "panic" && reason.contains("fixed text"))
+        );
         let secret = 12345;
         let e = guard::<()>(|| panic!("value {secret}")).unwrap_err();
         assert!(matches!(e, PhrkitError::Internal { ref reason, .. } if !reason.contains("12345")));

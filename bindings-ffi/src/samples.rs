@@ -173,11 +173,19 @@ fn kind_of(code: &str) -> SampleResult<Kind> {
 
 fn number(v: Option<f64>, what: &str) -> SampleResult<Decimal> {
     let Some(v) = v else {
-        return fail("missing-value", &format!("{what} is required for this kind"));
+        return fail(
+            "missing-value",
+            &format!("{what} is required for this kind"),
+        );
     };
     // from_f64 keeps the shortest decimal that reads back as the same double (72.5 → 72.5, 0.1 → 0.1),
     // not the binary expansion; NaN and infinities have no decimal.
-    Decimal::from_f64(v).ok_or_else(|| ("not-finite".to_owned(), format!("{what} is not a finite number")))
+    Decimal::from_f64(v).ok_or_else(|| {
+        (
+            "not-finite".to_owned(),
+            format!("{what} is not a finite number"),
+        )
+    })
 }
 
 fn stamp(ms: i64, offset: i32) -> SampleResult<phrkit::record::Timestamp> {
@@ -207,14 +215,19 @@ fn value_of(kind: &Kind, s: &Sample, effective: &Effective) -> SampleResult<Core
         }),
         Shape::Sleep => sleep(s, effective).map(CoreValue::Sleep),
         Shape::Workout => workout(s).map(CoreValue::Workout),
-        _ => fail("unsupported-kind", "this kind cannot be built from a sample yet"),
+        _ => fail(
+            "unsupported-kind",
+            "this kind cannot be built from a sample yet",
+        ),
     }
 }
 
 fn quantity(s: &Sample) -> SampleResult<CoreValue> {
     let value = number(s.value, "value")?;
     let unit = unit(&s.unit, "").map_err(split)?;
-    Ok(CoreValue::Quantity(phrkit::record::Quantity::new(value, unit)))
+    Ok(CoreValue::Quantity(phrkit::record::Quantity::new(
+        value, unit,
+    )))
 }
 
 fn sleep(s: &Sample, effective: &Effective) -> SampleResult<SleepSession> {
@@ -256,8 +269,8 @@ fn convert_one(s: &Sample, to_core: &mut ToCore) -> SampleResult<Measurement> {
         s.end_epoch_ms,
         s.end_utc_offset_seconds.unwrap_or(s.utc_offset_seconds),
     )?;
-    let effective =
-        Effective::from_bounds(start, end).map_err(|e| (record_error_code(&e).to_owned(), e.to_string()))?;
+    let effective = Effective::from_bounds(start, end)
+        .map_err(|e| (record_error_code(&e).to_owned(), e.to_string()))?;
     let value = value_of(&kind, s, &effective)?;
     let mut m = Measurement::new(kind, effective, value)
         .map_err(|e| (record_error_code(&e).to_owned(), e.to_string()))?;
@@ -320,7 +333,11 @@ mod tests {
         // stepCount row does not accept (adapters send `steps`).
         let mut steps = sample("stepCount", Some(812.0), "steps");
         steps.end_epoch_ms = T0 + 15 * 60_000;
-        let mut bp = sample("HKCorrelationTypeIdentifierBloodPressure", Some(128.0), "mmHg");
+        let mut bp = sample(
+            "HKCorrelationTypeIdentifierBloodPressure",
+            Some(128.0),
+            "mmHg",
+        );
         bp.diastolic = Some(84.0);
         let samples = vec![
             steps,
@@ -396,6 +413,9 @@ mod tests {
         };
         assert_eq!(stages.len(), 1);
         assert_eq!(stages[0].stage, "asleepDeep");
-        assert_eq!(stages[0].end.epoch_ms - stages[0].start.epoch_ms, 90 * 60_000);
+        assert_eq!(
+            stages[0].end.epoch_ms - stages[0].start.epoch_ms,
+            90 * 60_000
+        );
     }
 }

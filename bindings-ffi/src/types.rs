@@ -21,7 +21,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use phrkit::record::{
     self, Coding as CoreCoding, Decimal, Kind, Measurement as CoreMeasurement,
-    MeasurementValue as CoreValue, Period, SleepSession, SleepStage, SleepStageInterval as CoreStage,
+    MeasurementValue as CoreValue, Period, SleepSession, SleepStage,
+    SleepStageInterval as CoreStage,
 };
 
 use crate::error::{FfiResult, PhrkitError};
@@ -476,7 +477,11 @@ pub(crate) fn core_timestamp(t: &Timestamp, loc: &str) -> FfiResult<record::Time
     let offset = FixedOffset::east_opt(t.utc_offset_seconds)
         .ok_or_else(|| misuse(loc, "bad-offset", "UTC offset out of range (±24 h)"))?;
     if t.nanos_in_ms >= 1_000_000 {
-        return Err(misuse(loc, "bad-time", "nanos_in_ms must be below 1 000 000"));
+        return Err(misuse(
+            loc,
+            "bad-time",
+            "nanos_in_ms must be below 1 000 000",
+        ));
     }
     let secs = t.epoch_ms.div_euclid(1000);
     let nanos = (t.epoch_ms.rem_euclid(1000) as u32) * 1_000_000 + t.nanos_in_ms;
@@ -486,8 +491,7 @@ pub(crate) fn core_timestamp(t: &Timestamp, loc: &str) -> FfiResult<record::Time
 }
 
 pub(crate) fn decimal(text: &str, loc: &str) -> FfiResult<Decimal> {
-    Decimal::from_str(text.trim())
-        .map_err(|_| misuse(loc, "bad-decimal", "not a decimal number"))
+    Decimal::from_str(text.trim()).map_err(|_| misuse(loc, "bad-decimal", "not a decimal number"))
 }
 
 pub(crate) fn unit(code: &str, loc: &str) -> FfiResult<record::Unit> {
@@ -496,7 +500,10 @@ pub(crate) fn unit(code: &str, loc: &str) -> FfiResult<record::Unit> {
 }
 
 fn core_quantity(q: &Quantity, loc: &str) -> FfiResult<record::Quantity> {
-    Ok(record::Quantity::new(decimal(&q.value, loc)?, unit(&q.unit, loc)?))
+    Ok(record::Quantity::new(
+        decimal(&q.value, loc)?,
+        unit(&q.unit, loc)?,
+    ))
 }
 
 fn core_effective(e: &Effective, loc: &str) -> FfiResult<record::Effective> {
@@ -514,7 +521,8 @@ fn core_effective(e: &Effective, loc: &str) -> FfiResult<record::Effective> {
 }
 
 pub(crate) fn sleep_stage(code: &str, loc: &str) -> FfiResult<SleepStage> {
-    SleepStage::from_code(code).ok_or_else(|| misuse(loc, "unknown-sleep-stage", "unknown stage code"))
+    SleepStage::from_code(code)
+        .ok_or_else(|| misuse(loc, "unknown-sleep-stage", "unknown stage code"))
 }
 
 pub(crate) fn core_sleep(stages: &[SleepStageInterval], loc: &str) -> FfiResult<SleepSession> {
@@ -544,7 +552,9 @@ pub(crate) fn core_workout(w: &Workout, loc: &str) -> FfiResult<record::Workout>
 
 fn core_value(v: &MeasurementValue, loc: &str) -> FfiResult<CoreValue> {
     Ok(match v {
-        MeasurementValue::Quantity { quantity } => CoreValue::Quantity(core_quantity(quantity, loc)?),
+        MeasurementValue::Quantity { quantity } => {
+            CoreValue::Quantity(core_quantity(quantity, loc)?)
+        }
         MeasurementValue::BloodPressure {
             systolic,
             diastolic,
@@ -600,8 +610,13 @@ impl ToCore {
                 c.display = m.kind_display.clone();
                 Kind::Other(Box::new(c))
             }
-            None => known_kind(&m.kind)
-                .ok_or_else(|| misuse(loc, "unknown-kind", "kind is no PGHD code or HealthKit identifier"))?,
+            None => known_kind(&m.kind).ok_or_else(|| {
+                misuse(
+                    loc,
+                    "unknown-kind",
+                    "kind is no PGHD code or HealthKit identifier",
+                )
+            })?,
         };
         let built = CoreMeasurement::new(
             kind,
@@ -667,7 +682,10 @@ impl ToCore {
         core.sex = s
             .sex
             .as_deref()
-            .map(|x| record::Sex::from_code(x).ok_or_else(|| misuse(loc, "unknown-sex", "unknown sex code")))
+            .map(|x| {
+                record::Sex::from_code(x)
+                    .ok_or_else(|| misuse(loc, "unknown-sex", "unknown sex code"))
+            })
             .transpose()?;
         core.address = s.address.as_ref().map(|a| {
             let mut c = record::Address::default();
@@ -683,10 +701,12 @@ impl ToCore {
     pub(crate) fn record(&mut self, r: &PhrRecord, index: usize) -> FfiResult<record::Record> {
         let loc = format!("#/{index}");
         match r {
-            PhrRecord::Subject { subject } => Ok(record::Record::Subject(self.subject(subject, &loc)?)),
-            PhrRecord::Measurement { measurement } => {
-                Ok(record::Record::Measurement(self.measurement(measurement, &loc)?))
+            PhrRecord::Subject { subject } => {
+                Ok(record::Record::Subject(self.subject(subject, &loc)?))
             }
+            PhrRecord::Measurement { measurement } => Ok(record::Record::Measurement(
+                self.measurement(measurement, &loc)?,
+            )),
             PhrRecord::Unsupported { .. } => Err(misuse(
                 &loc,
                 "unsupported-record",
@@ -724,7 +744,9 @@ mod tests {
     #[test]
     fn decimals_keep_their_scale() {
         assert_eq!(decimal("104.0", "").unwrap().to_string(), "104.0");
-        assert!(matches!(decimal("1e", "#/2"), Err(PhrkitError::ApiMisuse { code, location, .. })
-            if code == "bad-decimal" && location == "#/2"));
+        assert!(
+            matches!(decimal("1e", "#/2"), Err(PhrkitError::ApiMisuse { code, location, .. })
+            if code == "bad-decimal" && location == "#/2")
+        );
     }
 }

@@ -35,6 +35,7 @@ import dev.phrkit.ffi.samplesToDataset
 import java.time.Instant
 import java.time.ZoneId
 import java.time.ZoneOffset
+import kotlin.math.roundToLong
 import dev.phrkit.ffi.Sample as PhrSample
 
 /** Samples built from Health Connect records, and the record types the adapter has no mapping for. */
@@ -92,7 +93,7 @@ object HealthConnectAdapter {
             is OxygenSaturationRecord -> out += instant(r, "oxygenSaturation", r.time, r.zoneOffset, r.percentage.value, "%")
             is BodyTemperatureRecord -> out += instant(r, "bodyTemperature", r.time, r.zoneOffset, r.temperature.inCelsius, "Cel")
             is WeightRecord -> out += instant(r, "bodyMass", r.time, r.zoneOffset, r.weight.inKilograms, "kg")
-            is HeightRecord -> out += instant(r, "height", r.time, r.zoneOffset, r.height.inMeters * 100.0, "cm")
+            is HeightRecord -> out += instant(r, "height", r.time, r.zoneOffset, centi(r.height.inMeters), "cm")
             is BodyFatRecord -> out += instant(r, "bodyFatPercentage", r.time, r.zoneOffset, r.percentage.value, "%")
             is LeanBodyMassRecord -> out += instant(r, "leanBodyMass", r.time, r.zoneOffset, r.mass.inKilograms, "kg")
             is BloodGlucoseRecord -> out += instant(r, "bloodGlucose", r.time, r.zoneOffset, r.level.inMilligramsPerDeciliter, "mg/dL")
@@ -106,6 +107,9 @@ object HealthConnectAdapter {
             else -> Unit
         }
     }
+
+    /** Metres → centimetres, rounded to 9 decimals so binary noise (1.715 * 100) does not reach the record. */
+    private fun centi(meters: Double): Double = (meters * 100.0 * 1e9).roundToLong() / 1e9
 
     /** The offset Health Connect stored, or the device zone's offset at that instant when it stored none. */
     private fun offset(at: Instant, stored: ZoneOffset?): Int =
