@@ -25,4 +25,5 @@ fi
 "$root/bindings-ffi/check-generated.sh"
 
 cd "$here"
-mvn -B -ntp test -Dcargo.target.dir="$target_dir"
+# Extra arguments go to Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=PhrkitFfiTest).
+mvn -B -ntp test -Dcargo.target.dir="$target_dir" "$@"

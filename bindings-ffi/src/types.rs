@@ -277,6 +277,8 @@ pub struct Subject {
 }
 
 /// One record: a person, a measurement, or a type this binding does not model yet.
+// Variants are not boxed: uniffi copies them by value across the FFI, where a Box has no meaning.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum PhrRecord {
     /// The person the following records are about.
@@ -580,24 +582,29 @@ pub(crate) fn known_kind(code: &str) -> Option<Kind> {
     Kind::from_pghd(code).or_else(|| Kind::from_healthkit(code))
 }
 
+// `..Default::default()` names every field today; it is there so a field the core adds later compiles
+// and takes its default instead of breaking the binding.
+#[allow(clippy::needless_update)]
 impl ToCore {
     /// One shared `Arc` per distinct source value.
     pub(crate) fn source(&mut self, s: &Source) -> Arc<record::Source> {
         if let Some(a) = self.sources.get(s) {
             return a.clone();
         }
-        let mut core = record::Source::default();
-        core.name = s.name.clone();
-        core.version = s.version.clone();
-        core.device = s.device.as_ref().map(|d| {
-            let mut cd = record::SourceDevice::default();
-            cd.name = d.name.clone();
-            cd.manufacturer = d.manufacturer.clone();
-            cd.model = d.model.clone();
-            cd.hardware = d.hardware.clone();
-            cd.software = d.software.clone();
-            cd
-        });
+        // Struct update from Default: a field the core adds later keeps its default here.
+        let core = record::Source {
+            name: s.name.clone(),
+            version: s.version.clone(),
+            device: s.device.as_ref().map(|d| record::SourceDevice {
+                name: d.name.clone(),
+                manufacturer: d.manufacturer.clone(),
+                model: d.model.clone(),
+                hardware: d.hardware.clone(),
+                software: d.software.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         let a = Arc::new(core);
         self.sources.insert(s.clone(), a.clone());
         a
@@ -646,32 +653,19 @@ impl ToCore {
     }
 
     fn subject(&self, s: &Subject, loc: &str) -> FfiResult<record::Subject> {
-        let name = |n: &PersonName| {
-            let mut p = record::PersonName::default();
-            p.family = n.family.clone();
-            p.given = n.given.clone();
-            p.text = n.text.clone();
-            p
+        let name = |n: &PersonName| record::PersonName {
+            family: n.family.clone(),
+            given: n.given.clone(),
+            text: n.text.clone(),
+            ..Default::default()
         };
-        let mut core = record::Subject::default();
-        core.insured_id = s
+        let insured_id = s
             .insured_id
             .as_deref()
             .map(record::InsuredId::parse)
             .transpose()
             .map_err(|e| PhrkitError::record(loc.to_owned(), &e))?;
-        core.identifiers = s
-            .identifiers
-            .iter()
-            .map(|c| {
-                let mut k = CoreCoding::new(c.system.clone(), c.code.clone());
-                k.display = c.display.clone();
-                k
-            })
-            .collect();
-        core.name_kanji = s.name_kanji.as_ref().map(name);
-        core.name_kana = s.name_kana.as_ref().map(name);
-        core.birth_date = s
+        let birth_date = s
             .birth_date
             .as_deref()
             .map(|d| {
@@ -679,7 +673,7 @@ impl ToCore {
                     .map_err(|_| misuse(loc, "bad-date", "birth date must be YYYY-MM-DD"))
             })
             .transpose()?;
-        core.sex = s
+        let sex = s
             .sex
             .as_deref()
             .map(|x| {
@@ -687,13 +681,29 @@ impl ToCore {
                     .ok_or_else(|| misuse(loc, "unknown-sex", "unknown sex code"))
             })
             .transpose()?;
-        core.address = s.address.as_ref().map(|a| {
-            let mut c = record::Address::default();
-            c.postal_code = a.postal_code.clone();
-            c.prefecture = a.prefecture.clone();
-            c.text = a.text.clone();
-            c
-        });
+        let core = record::Subject {
+            insured_id,
+            identifiers: s
+                .identifiers
+                .iter()
+                .map(|c| {
+                    let mut k = CoreCoding::new(c.system.clone(), c.code.clone());
+                    k.display = c.display.clone();
+                    k
+                })
+                .collect(),
+            name_kanji: s.name_kanji.as_ref().map(name),
+            name_kana: s.name_kana.as_ref().map(name),
+            birth_date,
+            sex,
+            address: s.address.as_ref().map(|a| record::Address {
+                postal_code: a.postal_code.clone(),
+                prefecture: a.prefecture.clone(),
+                text: a.text.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         Ok(core)
     }
 
