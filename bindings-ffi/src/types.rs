@@ -752,6 +752,47 @@ mod tests {
     }
 
     #[test]
+    fn records_convert_to_ffi_and_back_unchanged() {
+        let t = DateTime::parse_from_rfc3339("2025-02-28T07:01:00+09:00").unwrap();
+        let mut m = CoreMeasurement::quantity(
+            Kind::BodyWeight,
+            record::Effective::Instant(t),
+            decimal("60.20", "").unwrap(),
+            record::Unit::Kilogram,
+        )
+        .unwrap()
+        .with_identifier("hc-1")
+        .with_source(Arc::new(record::Source {
+            name: Some("com.example.scale".into()),
+            ..Default::default()
+        }));
+        m.push_metadata("HKWasUserEntered", "1");
+        let subject = record::Subject {
+            insured_id: Some(record::InsuredId::new("12345678", "AB", "99", Some("1")).unwrap()),
+            birth_date: NaiveDate::from_ymd_opt(1980, 4, 1),
+            sex: Some(record::Sex::Female),
+            ..Default::default()
+        };
+        let core = vec![
+            record::Record::Subject(subject),
+            record::Record::Measurement(m),
+        ];
+        let ffi: Vec<PhrRecord> = core.iter().map(record).collect();
+        let PhrRecord::Subject { subject } = &ffi[0] else {
+            panic!("subject expected")
+        };
+        assert_eq!(subject.insured_id.as_deref(), Some("12345678:AB:99:01"));
+        assert_eq!(subject.birth_date.as_deref(), Some("1980-04-01"));
+        let mut to_core = ToCore::default();
+        let back: Vec<record::Record> = ffi
+            .iter()
+            .enumerate()
+            .map(|(i, r)| to_core.record(r, i).unwrap())
+            .collect();
+        assert_eq!(back, core);
+    }
+
+    #[test]
     fn decimals_keep_their_scale() {
         assert_eq!(decimal("104.0", "").unwrap().to_string(), "104.0");
         assert!(
