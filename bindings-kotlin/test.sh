@@ -25,5 +25,9 @@ fi
 "$root/bindings-ffi/check-generated.sh"
 
 cd "$here"
-# Extra arguments go to Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=PhrkitFfiTest).
+# Extra arguments go to Maven (e.g. -Dmaven.repo.local=DIR).
 mvn -B -ntp test -Dcargo.target.dir="$target_dir" "$@"
+
+# The Health Connect adapter against hand-written stand-ins of androidx.health.connect (no Android SDK
+# here): proves it fits the generated API and converts as intended, not that it fits the real library.
+mvn -B -ntp -f android/stub-check/pom.xml test -Dcargo.target.dir="$target_dir" "$@"

@@ -85,8 +85,10 @@ object HealthConnectAdapter {
             is NutritionRecord -> r.energy?.let {
                 out += interval(r, "dietaryEnergyConsumed", r.startTime, r.startZoneOffset, r.endTime, r.endZoneOffset, it.inKilocalories, "kcal")
             }
-            is HeartRateRecord -> for (s in r.samples) {
+            is HeartRateRecord -> r.samples.forEachIndexed { i, s ->
+                // One Health Connect record holds a series: each point gets the record id + its index.
                 out += instant(r, "heartRate", s.time, r.startZoneOffset, s.beatsPerMinute.toDouble(), "/min")
+                    .let { it.copy(identifier = it.identifier?.let { id -> "$id#$i" }) }
             }
             is RestingHeartRateRecord -> out += instant(r, "restingHeartRate", r.time, r.zoneOffset, r.beatsPerMinute.toDouble(), "/min")
             is RespiratoryRateRecord -> out += instant(r, "respiratoryRate", r.time, r.zoneOffset, r.rate, "/min")
