@@ -6,7 +6,8 @@ import PackageDescription
 
 let package = Package(
     name: "Phrkit",
-    platforms: [.iOS(.v15), .macOS(.v12)],
+    // macOS 13: HealthKit (and the HKQuantityType(_:) initialisers the tests use) exist there from 13 on.
+    platforms: [.iOS(.v15), .macOS(.v13)],
     products: [
         .library(name: "Phrkit", targets: ["Phrkit"]),
         .library(name: "PhrkitHealthKit", targets: ["PhrkitHealthKit"]),
