@@ -163,6 +163,24 @@ pub enum ErrorKind {
     ApiMisuse(String),
 }
 
+impl ErrorKind {
+    /// A stable machine code for the kind, shared by the CLI and every binding (`format`,
+    /// `limit-exceeded`, `invalid-record`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::Io(_) => "io",
+            ErrorKind::Format { .. } => "format",
+            ErrorKind::LimitExceeded { .. } => "limit-exceeded",
+            ErrorKind::InvalidRecord { .. } => "invalid-record",
+            ErrorKind::UnknownFormat(_) => "unknown-format",
+            ErrorKind::ConsentDenied(_) => "consent-denied",
+            ErrorKind::Key(_) => "key",
+            ErrorKind::Config { .. } => "config",
+            ErrorKind::ApiMisuse(_) => "api-misuse",
+        }
+    }
+}
+
 impl Error {
     /// The kind of error.
     pub fn kind(&self) -> &ErrorKind {

@@ -21,6 +21,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The lowercase name (`info`, `warning`, `error`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// One problem found, with where and why; never with values from the input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Issue {

@@ -28,6 +28,24 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in a stable order (bindings and the CLI list them from here).
+    pub const ALL: [Format; 9] = [
+        Format::FhirJson,
+        Format::FhirNdjson,
+        Format::AppleHealthXml,
+        Format::AppleHealthZip,
+        Format::DeviceCsv,
+        Format::KenshinCdaXml,
+        Format::KenshinArchive,
+        Format::MynaExpenseCsv,
+        Format::Mapped,
+    ];
+
+    /// Inverse of [`Format::name`].
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// A short name for messages and the CLI.
     pub fn name(self) -> &'static str {
         match self {
@@ -132,6 +150,19 @@ fn looks_like_myna_expense_csv(body: &[u8]) -> bool {
         memchr::memmem::find(body, m.as_bytes()).is_some()
             || memchr::memmem::find(body, &sjis).is_some()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_listed_once_and_named_uniquely() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+        }
+        assert_eq!(Format::from_name("nonsense"), None);
+    }
 }
 
 fn looks_like_ndjson(body: &[u8]) -> bool {
