@@ -3,7 +3,7 @@
 # show the first resources. Output goes to target/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sample="${1:-fixtures/samples/lifelog.ndjson}"
+sample="${1:-fixtures/apple_health/export.xml}"
 mkdir -p target/demo
 cargo build -q -p phrkit-cli
 bin="${CARGO_TARGET_DIR:-target}/debug/phrkit"

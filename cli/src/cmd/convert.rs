@@ -7,25 +7,32 @@ use phrkit::fhir::CodeSystemStyle;
 use phrkit::write::{FhirWriter, OutputFormat, WriteOptions};
 
 use super::input::{options, Input};
-use crate::args::{From, To};
+use crate::args::{ConsentArgs, From, To};
 
-/// Runs the conversion; returns the exit code.
-pub fn run(
-    input: &Path,
-    to: To,
-    output: Option<&Path>,
-    from: Option<From>,
-    strict: bool,
-    oid: bool,
-    print_report: bool,
-) -> phrkit::Result<i32> {
-    let opts = options(from, strict);
-    let input = Input::open(input, &opts)?;
-    let mut reader = input.reader(&opts)?;
-    let out: Box<dyn Write> = match output {
+/// What `convert` was asked to do.
+pub struct Options {
+    /// Output format.
+    pub to: To,
+    /// Forced input format.
+    pub from: Option<From>,
+    /// Stop at the first invalid item.
+    pub strict: bool,
+    /// JP Core 1.1.2 OID code systems.
+    pub oid: bool,
+    /// Print the read report as JSON.
+    pub print_report: bool,
+}
+
+/// The output stream: a file, or stdout for `-` / absent.
+pub fn output_stream(output: Option<&Path>) -> phrkit::Result<Box<dyn Write>> {
+    Ok(match output {
         Some(p) if p.as_os_str() != "-" => Box::new(std::fs::File::create(p)?),
         _ => Box::new(std::io::stdout().lock()),
-    };
+    })
+}
+
+/// Writer options for an output format.
+pub fn write_options(to: To, oid: bool) -> WriteOptions {
     let format = match to {
         To::FhirNdjson => OutputFormat::Ndjson,
         To::FhirJson => OutputFormat::BundleCollection,
@@ -35,6 +42,25 @@ pub fn run(
     if oid {
         wopts.code_systems = CodeSystemStyle::Oid;
     }
+    wopts
+}
+
+/// Runs the conversion; returns the exit code.
+pub fn run(
+    input: &Path,
+    output: Option<&Path>,
+    o: &Options,
+    consent: &ConsentArgs,
+) -> phrkit::Result<i32> {
+    let opts = options(o.from, o.strict);
+    let input = Input::open(input, &opts)?;
+    let mut reader = input.reader(&opts)?;
+    let out = output_stream(output)?;
+    let wopts = write_options(o.to, o.oid);
+    if consent.is_set() {
+        return run_consented(reader.as_mut(), out, wopts, consent);
+    }
+    let print_report = o.print_report;
     let mut writer = FhirWriter::new(std::io::BufWriter::with_capacity(256 * 1024, out), wopts);
     let bar = crate::progress::records_bar();
     while let Some(record) = reader.next_record()? {
@@ -60,6 +86,39 @@ pub fn run(
             "{}",
             serde_json::to_string_pretty(report).unwrap_or_default()
         );
+    }
+    Ok(crate::exit_code::OK)
+}
+
+/// A conversion checked against recorded consent: denied records are left out and counted, the output
+/// carries the Consent and a Provenance, and the AuditEvent goes to `--audit`.
+fn run_consented(
+    reader: &mut dyn phrkit::read::RecordReader,
+    out: Box<dyn Write>,
+    wopts: WriteOptions,
+    consent: &ConsentArgs,
+) -> phrkit::Result<i32> {
+    let ctx = super::policy_args::context(consent)?;
+    let mut writer =
+        phrkit::write::export::ConsentedWriter::new(std::io::BufWriter::new(out), wopts, &ctx)?;
+    while let Some(record) = reader.next_record()? {
+        writer.write(&record)?;
+    }
+    let (summary, _) = writer.finish()?;
+    let permitted: u64 = summary.tally.permitted.values().sum();
+    let denied: u64 = summary.tally.denied.values().sum();
+    eprintln!(
+        "phrkit: read {} items; consent permitted {permitted}, denied {denied}",
+        reader.report().items_read
+    );
+    for (rule, n) in &summary.tally.denied {
+        eprintln!("phrkit:   denied {n} × {rule}");
+    }
+    if let Some(path) = &consent.audit {
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&summary.audit_event).unwrap_or_default(),
+        )?;
     }
     Ok(crate::exit_code::OK)
 }

@@ -1,11 +1,14 @@
 //! One module per subcommand; `run` dispatches.
 
+mod consent;
 mod convert;
 mod input;
 mod inspect;
+mod policy_args;
+mod pseudonymise;
 mod validate;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ConsentCommand};
 
 /// Runs the parsed command and returns the exit code.
 pub fn run(cli: Cli) -> phrkit::Result<i32> {
@@ -18,16 +21,60 @@ pub fn run(cli: Cli) -> phrkit::Result<i32> {
             strict,
             oid_code_systems,
             report,
-        } => convert::run(
-            &input,
-            to,
-            output.as_deref(),
-            from,
-            strict,
-            oid_code_systems,
-            report,
-        ),
+            consent,
+        } => {
+            let opts = convert::Options {
+                to,
+                from,
+                strict,
+                oid: oid_code_systems,
+                print_report: report,
+            };
+            convert::run(&input, output.as_deref(), &opts, &consent)
+        }
         Command::Inspect { input, from, json } => inspect::run(&input, from, json),
         Command::Validate { input, from } => validate::run(&input, from),
+        Command::Pseudonymise {
+            input,
+            profile,
+            key_file,
+            key_env,
+            k,
+            to,
+            output,
+            report,
+            from,
+        } => {
+            let key = pseudonymise::KeySource {
+                file: key_file,
+                env: key_env,
+            };
+            pseudonymise::run(
+                &input,
+                &profile,
+                &key,
+                k,
+                to,
+                output.as_deref(),
+                report.as_deref(),
+                from,
+            )
+        }
+        Command::Consent {
+            command:
+                ConsentCommand::Check {
+                    consent,
+                    input,
+                    recipient,
+                    purpose,
+                    at,
+                },
+        } => consent::check(
+            &consent,
+            input.as_deref(),
+            &recipient,
+            &purpose,
+            at.as_deref(),
+        ),
     }
 }
