@@ -234,7 +234,7 @@ pub struct Composition<'a> {
     pub meta: Option<Meta<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "one_or_many")]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow)]
     pub status: Option<Str<'a>>,
@@ -473,4 +473,22 @@ pub struct Bundle<'a> {
     pub identifier: Option<Identifier<'a>>,
     #[serde(borrow, default)]
     pub entry: Vec<BundleEntry<'a>>,
+}
+
+/// Accepts a single object or an array (R4 `Composition.identifier` is 0..1; some writers send arrays).
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        One(T),
+        Many(Vec<T>),
+    }
+    Ok(match OneOrMany::<T>::deserialize(d)? {
+        OneOrMany::One(t) => vec![t],
+        OneOrMany::Many(v) => v,
+    })
 }

@@ -136,19 +136,33 @@ pub(crate) fn assemble(
         out.push(b',');
         out.extend_from_slice(head);
     }
-    out.extend_from_slice(
-        b",\"identifier\":[{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:",
-    );
-    out.extend_from_slice(id.0.as_bytes());
-    out.extend_from_slice(b"\"}");
-    for (s, v) in extra_identifiers {
-        out.extend_from_slice(b",{\"system\":");
-        super::json_out::write_escaped(out, s);
+    if resource_type == "Composition" {
+        // Composition.identifier is 0..1 in R4: the document's own id when it has one, else the content id.
+        let content = format!("urn:uuid:{}", id.0);
+        let (system, value) = extra_identifiers
+            .first()
+            .copied()
+            .unwrap_or((RFC3986, &content));
+        out.extend_from_slice(b",\"identifier\":{\"system\":");
+        super::json_out::write_escaped(out, system);
         out.extend_from_slice(b",\"value\":");
-        super::json_out::write_escaped(out, v);
+        super::json_out::write_escaped(out, value);
         out.push(b'}');
+    } else {
+        out.extend_from_slice(
+            b",\"identifier\":[{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:",
+        );
+        out.extend_from_slice(id.0.as_bytes());
+        out.extend_from_slice(b"\"}");
+        for (s, v) in extra_identifiers {
+            out.extend_from_slice(b",{\"system\":");
+            super::json_out::write_escaped(out, s);
+            out.extend_from_slice(b",\"value\":");
+            super::json_out::write_escaped(out, v);
+            out.push(b'}');
+        }
+        out.push(b']');
     }
-    out.push(b']');
     if !body.is_empty() {
         out.push(b',');
         out.extend_from_slice(body);
@@ -436,6 +450,14 @@ impl Encoder {
             j.key_object("meta");
             j.key_array("profile");
             let (jp, r4) = profiles(m.kind());
+            // The R4 vital-signs invariant vs-1 (`($this as dateTime)…`) fails on effectivePeriod in
+            // validators (HAPI reports it as an error), so an interval reading claims the JP Core profile
+            // only; the content is the same.
+            let r4 = if matches!(m.effective(), Effective::Period(_)) {
+                None
+            } else {
+                r4
+            };
             j.string(jp);
             if let Some(r4) = r4 {
                 j.string(r4);
