@@ -395,3 +395,309 @@ fn care_record_output_contains_no_input_identifier() {
         );
     }
 }
+
+// ------------------------------------------------------------------ k-anonymity over checkups
+
+/// A checkup carries its own subject, so each person's checkup is a block of its own for k-anonymity
+/// (not all of them one block behind a placeholder subject).
+#[test]
+fn anonymised_checkups_form_classes_by_their_own_subjects() {
+    let records = checkup_archive(6);
+    let mut o = AnonymiseOptions::new(opts());
+    o.k = 2;
+    o.max_suppressed_fraction = 0.5;
+    // Born 1960-02-03 … 1965-02-08, same sex and prefecture; at the reference date 2026-08-01 ages are
+    // 66, 65 (band 65-69) and 64 … 61 (band 60-64): two classes of 2 and 4, nobody suppressed.
+    let (out, report) = anonymise(records, &o).unwrap();
+    let k = report.k_anonymity.unwrap();
+    assert_eq!(k.suppressed_subjects, 0);
+    assert_eq!(k.class_sizes.get(&2), Some(&1));
+    assert_eq!(k.class_sizes.get(&4), Some(&1));
+    let released: usize = k.class_sizes.iter().map(|(size, n)| size * n).sum();
+    assert_eq!(released, 6);
+    assert!(k.achieved_k >= 2, "achieved {}", k.achieved_k);
+    // Every released record is a checkup with its own (anonymised) subject; no placeholder was added.
+    assert_eq!(out.len(), released);
+    for l in &out {
+        let Record::Checkup(c) = &l.record else {
+            panic!("unexpected {}", l.record.type_name())
+        };
+        assert!(c.subject.age_band.is_some() && c.subject.birth_date.is_none());
+        assert!(c.subject.insured_id.is_none());
+        assert!(l.labels.iter().any(|s| s.code == "ANONYED"));
+    }
+}
+
+// ------------------------------------------------------------------ consent on the care types
+
+mod consent {
+    use super::*;
+    use phrkit::policy::consent::*;
+    use phrkit::policy::enforce::ExportContext;
+    use phrkit::record::{Coding, Decimal, Effective, Kind, Measurement, Unit};
+    use phrkit::write::export::export_with_consent;
+
+    const PARTNER: &str = "Organization/research-partner";
+
+    fn hresch() -> Coding {
+        Coding::new(
+            "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+            "HRESCH",
+        )
+    }
+
+    /// Deny by default; permit disclosure to the partner for research of the given classes.
+    fn consent(classes: Vec<Coding>) -> ConsentPolicy {
+        let mut c = ConsentPolicy::new(
+            ConsentStatus::Active,
+            CodeableConcept::of(
+                "http://terminology.hl7.org/CodeSystem/consentscope",
+                "research",
+            ),
+        );
+        c.id = Some("care".into());
+        let permit = Provision {
+            r#type: Some(ProvisionType::Permit),
+            actor: vec![ProvisionActor {
+                role: CodeableConcept::of(
+                    "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                    "IRCP",
+                ),
+                reference: Reference::to(PARTNER),
+            }],
+            action: vec![CodeableConcept::of(CONSENT_ACTION, "disclose")],
+            purpose: vec![hresch()],
+            class: classes,
+            ..Provision::default()
+        };
+        c.provision = Some(Provision {
+            r#type: Some(ProvisionType::Deny),
+            provision: vec![permit],
+            ..Provision::default()
+        });
+        c
+    }
+
+    /// The medication subject, a lifelog measurement of theirs, and their three dispenses.
+    fn records() -> Vec<Record> {
+        let m = Mapping::from_json(&myna("medication_mapping.json")).unwrap();
+        let mut v = m
+            .read_slice(&myna("medication_payload.json"), &ReadOptions::strict())
+            .unwrap()
+            .records;
+        let steps = Measurement::quantity(
+            Kind::Steps,
+            Effective::Instant(
+                chrono::DateTime::parse_from_rfc3339("2025-03-02T08:00:00+09:00").unwrap(),
+            ),
+            Decimal::from(4321),
+            Unit::Steps,
+        )
+        .unwrap();
+        v.insert(1, steps.into());
+        assert_eq!(
+            v.iter()
+                .filter(|r| r.type_name() == "medicationDispense")
+                .count(),
+            3
+        );
+        v
+    }
+
+    /// Exports under one consent; returns the consent report's (converted, skipped) and the resource
+    /// types written.
+    fn export(classes: Vec<Coding>) -> (u64, u64, Vec<String>) {
+        let ctx = ExportContext::new(
+            ConsentSet::new(vec![consent(classes)]),
+            Recipient::to(PARTNER),
+            hresch(),
+            chrono::DateTime::parse_from_rfc3339("2025-06-01T12:00:00+09:00").unwrap(),
+        );
+        let mut out = Vec::new();
+        let s = export_with_consent(
+            &records(),
+            WriteOptions::new(OutputFormat::Ndjson),
+            &ctx,
+            &mut out,
+        )
+        .unwrap();
+        let r = &s.consent_report;
+        assert!(r.is_balanced());
+        assert_eq!(r.items_read, 5);
+        let types = std::str::from_utf8(&out)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["resourceType"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        (r.converted, r.skipped_total(), types)
+    }
+
+    fn count(types: &[String], t: &str) -> usize {
+        types.iter().filter(|x| *x == t).count()
+    }
+
+    #[test]
+    fn observation_consent_denies_medication_dispenses() {
+        let (converted, skipped, types) = export(vec![
+            Coding::new(RESOURCE_TYPES, "Observation"),
+            Coding::new(RESOURCE_TYPES, "Patient"),
+        ]);
+        assert_eq!((converted, skipped), (2, 3));
+        assert_eq!(count(&types, "MedicationDispense"), 0);
+        assert_eq!(count(&types, "Observation"), 1);
+        assert_eq!(count(&types, "Patient"), 1);
+        // A lifelog record-type class denies them too.
+        let (converted, skipped, types) =
+            export(vec![Coding::new(PHRKIT_RECORD_TYPE, "stepCount")]);
+        assert_eq!((converted, skipped), (1, 4));
+        assert_eq!(count(&types, "MedicationDispense"), 0);
+        assert_eq!(count(&types, "Observation"), 1);
+    }
+
+    #[test]
+    fn medication_dispense_consent_lets_them_through() {
+        for class in [
+            Coding::new(RESOURCE_TYPES, "MedicationDispense"),
+            Coding::new(PHRKIT_RECORD_TYPE, "medicationDispense"),
+            Coding::new("http://hl7.org/fhir/resource-types", "MedicationDispense"),
+        ] {
+            let (converted, skipped, types) =
+                export(vec![class, Coding::new(RESOURCE_TYPES, "Patient")]);
+            assert_eq!((converted, skipped), (4, 1));
+            assert_eq!(count(&types, "MedicationDispense"), 3);
+            assert_eq!(count(&types, "Observation"), 0);
+            assert_eq!(count(&types, "Patient"), 1);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ date shifting
+
+fn shifted(records: Vec<Record>) -> Vec<Record> {
+    let mut p = Pseudonymiser::new(&key(), Profile::Pseudonymised, opts()).unwrap();
+    records
+        .into_iter()
+        .map(|r| p.apply(r).unwrap().unwrap().record)
+        .collect()
+}
+
+fn checkup_of(r: &Record) -> &CheckupReport {
+    match r {
+        Record::Checkup(c) => c,
+        other => panic!("expected a checkup, got {}", other.type_name()),
+    }
+}
+
+fn days(a: NaiveDate, b: NaiveDate) -> i64 {
+    (a - b).num_days()
+}
+
+#[test]
+fn checkup_dates_shift_by_the_persons_offset_and_keep_intervals() {
+    use phrkit::record::{Decimal, Effective, Kind, Measurement, Unit};
+    let archive = checkup_archive(3);
+    let before: Vec<CheckupReport> = archive.iter().map(|r| checkup_of(r).clone()).collect();
+    let b0 = &before[0];
+    // Person 0 also has a Subject record and a lifelog weight on the exam day, before the checkups.
+    let weigh_at = chrono::DateTime::parse_from_rfc3339("2026-04-15T07:30:00+09:00").unwrap();
+    let weight = Measurement::quantity(
+        Kind::BodyWeight,
+        Effective::Instant(weigh_at),
+        Decimal::new(650, 1),
+        Unit::Kilogram,
+    )
+    .unwrap();
+    let mut input = vec![Record::Subject(b0.subject.clone()), weight.into()];
+    input.extend(archive);
+    let out = shifted(input);
+    let Record::Measurement(w) = &out[1] else {
+        panic!()
+    };
+    let lifelog_shift = (*w.effective().start().unwrap() - weigh_at).num_days();
+    assert!(lifelog_shift != 0 && lifelog_shift.abs() <= 50);
+    let mut shifts = Vec::new();
+    for (i, b) in before.iter().enumerate() {
+        let a = checkup_of(&out[i + 2]);
+        let shift = days(a.exam_date, b.exam_date);
+        assert!(shift != 0 && shift.abs() <= 50, "person {i}: shift {shift}");
+        // Every date of the report moves by the same offset: intervals are kept.
+        assert_eq!(
+            days(a.created.unwrap(), a.exam_date),
+            days(b.created.unwrap(), b.exam_date)
+        );
+        let (ta, tb) = (a.ticket.as_ref().unwrap(), b.ticket.as_ref().unwrap());
+        assert_eq!(
+            days(ta.expiry.unwrap(), a.exam_date),
+            days(tb.expiry.unwrap(), b.exam_date)
+        );
+        let result_dates = |r: &CheckupReport| -> Vec<NaiveDate> {
+            r.results
+                .iter()
+                .filter_map(|x| match &x.value {
+                    Some(CheckupValue::Date(d)) => Some(*d),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (da, db) = (result_dates(a), result_dates(b));
+        assert!(!db.is_empty());
+        for (x, y) in da.iter().zip(&db) {
+            assert_eq!(days(*x, *y), shift);
+        }
+        // The written author time would reveal the offset: it is removed.
+        assert!(b.author_time.is_some() && a.author_time.is_none());
+        shifts.push(shift);
+    }
+    // Person 0's checkup moves like their lifelog data; the others have offsets of their own.
+    assert_eq!(shifts[0], lifelog_shift);
+    assert!(
+        shifts[1] != shifts[0] || shifts[2] != shifts[0],
+        "all three synthetic people share one shift: {shifts:?}"
+    );
+    // Stable under the same key.
+    let again = shifted(checkup_archive(3));
+    assert_eq!(
+        days(checkup_of(&again[1]).exam_date, before[1].exam_date),
+        shifts[1]
+    );
+}
+
+#[test]
+fn medication_dates_shift_together_and_keep_the_prescribed_dispensed_interval() {
+    let m = Mapping::from_json(&myna("medication_mapping.json")).unwrap();
+    let input = m
+        .read_slice(&myna("medication_payload.json"), &ReadOptions::strict())
+        .unwrap()
+        .records;
+    let out = shifted(input.clone());
+    let pairs: Vec<(
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    )> = input
+        .iter()
+        .zip(&out)
+        .filter_map(|(b, a)| match (b, a) {
+            (Record::Medication(b), Record::Medication(a)) => {
+                Some((b.prescribed, b.dispensed, a.prescribed, a.dispensed))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pairs.len(), 3);
+    let first = &pairs[0];
+    let shift = days(first.3.unwrap(), first.1.unwrap());
+    assert!(shift != 0 && shift.abs() <= 50);
+    // Prescribed 2025-03-01, dispensed 2025-03-02: still one day apart.
+    assert_eq!(days(first.2.unwrap(), first.0.unwrap()), shift);
+    assert_eq!(days(first.3.unwrap(), first.2.unwrap()), 1);
+    // The other dispenses (only a dispensing date) move by the same per-person offset.
+    for (bp, bd, ap, ad) in &pairs[1..] {
+        assert_eq!((bp, ap), (&None, &None));
+        assert_eq!(days(ad.unwrap(), bd.unwrap()), shift);
+    }
+}
