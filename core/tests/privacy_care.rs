@@ -273,7 +273,10 @@ fn assert_no_leak(out: &[u8], secrets: &Secrets, what: &str) {
         .iter()
         .filter_map(|s| {
             let at = text.find(s.as_str())?;
-            let start = text.floor_char_boundary(at.saturating_sub(160));
+            let mut start = at.saturating_sub(160);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
             Some(text[start..at + s.len()].to_owned())
         })
         .collect();
@@ -515,7 +518,7 @@ mod consent {
         );
         let mut out = Vec::new();
         let s = export_with_consent(
-            &records(),
+            records(),
             WriteOptions::new(OutputFormat::Ndjson),
             &ctx,
             &mut out,
@@ -665,6 +668,14 @@ fn checkup_dates_shift_by_the_persons_offset_and_keep_intervals() {
     );
 }
 
+/// (prescribed, dispensed) before, then after.
+type DatePairs = (
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
+
 #[test]
 fn medication_dates_shift_together_and_keep_the_prescribed_dispensed_interval() {
     let m = Mapping::from_json(&myna("medication_mapping.json")).unwrap();
@@ -673,12 +684,7 @@ fn medication_dates_shift_together_and_keep_the_prescribed_dispensed_interval() 
         .unwrap()
         .records;
     let out = shifted(input.clone());
-    let pairs: Vec<(
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-    )> = input
+    let pairs: Vec<DatePairs> = input
         .iter()
         .zip(&out)
         .filter_map(|(b, a)| match (b, a) {
