@@ -707,3 +707,40 @@ fn medication_dates_shift_together_and_keep_the_prescribed_dispensed_interval() 
         assert_eq!(days(ad.unwrap(), bd.unwrap()), shift);
     }
 }
+
+#[test]
+fn checkup_fields_are_counted_and_a_subject_without_ids_gets_a_pseudonym() {
+    use phrkit::policy::pseudonymise::Method;
+    let mut r = sample();
+    let mut p = Pseudonymiser::new(&key(), Profile::Pseudonymised, opts()).unwrap();
+    let out = p.apply(Record::from(r.clone())).unwrap().unwrap();
+    let c = checkup_of(&out.record);
+    let cr = p.report();
+    // Header insurer (when given) and the ticket's insurer share one path and one pseudonym.
+    let insurers = usize::from(r.insurer_number.is_some()) + 1;
+    assert_eq!(
+        cr.get("checkup.insurerNumber", Method::CryptoHash),
+        insurers as u64
+    );
+    assert_eq!(cr.get("checkup.ticket.number", Method::CryptoHash), 1);
+    assert_eq!(cr.get("checkup.result.text", Method::Redact), 2);
+    assert_eq!(cr.get("checkup.result.authorName", Method::Redact), 1);
+    assert_eq!(cr.get("subject.insuredId", Method::CryptoHash), 1);
+    let t = c.ticket.as_ref().unwrap();
+    assert_eq!(t.insurer.as_ref().unwrap().len(), 64);
+    if let Some(h) = &c.insurer_number {
+        assert_eq!(Some(h), t.insurer.as_ref());
+    }
+    assert!(out.labels.iter().any(|l| l.code == "PSEUDED"));
+    // Without any identifier, the checkup's subject gets a keyed pseudonym (a distinct, stable Patient).
+    r.subject.insured_id = None;
+    r.subject.identifiers.clear();
+    let out = p.apply(Record::from(r)).unwrap().unwrap();
+    let ids = &checkup_of(&out.record).subject.identifiers;
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        ids[0].system,
+        "http://phrkit.dev/fhir/sid/pseudonym/subject"
+    );
+    assert_eq!(ids[0].code.len(), 64);
+}
