@@ -152,6 +152,16 @@ fn looks_like_myna_expense_csv(body: &[u8]) -> bool {
     })
 }
 
+fn looks_like_ndjson(body: &[u8]) -> bool {
+    // A pretty-printed document has a newline inside its first object; NDJSON has a complete object per
+    // line. Check whether the first line is a complete object.
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    let trimmed = first_line.trim_ascii_end();
+    trimmed.ends_with(b"}")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
+        && body.len() > first_line.len() + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,14 +173,4 @@ mod tests {
         }
         assert_eq!(Format::from_name("nonsense"), None);
     }
-}
-
-fn looks_like_ndjson(body: &[u8]) -> bool {
-    // A pretty-printed document has a newline inside its first object; NDJSON has a complete object per
-    // line. Check whether the first line is a complete object.
-    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
-    let trimmed = first_line.trim_ascii_end();
-    trimmed.ends_with(b"}")
-        && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
-        && body.len() > first_line.len() + 1
 }

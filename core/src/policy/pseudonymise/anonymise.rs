@@ -91,10 +91,7 @@ fn sex_code(s: Option<Sex>) -> Option<&'static str> {
 }
 
 fn qi_tuple(block: &Block, qis: &[QuasiIdentifier]) -> Vec<QiValue> {
-    let subject = block.items.first().and_then(|l| match &l.record {
-        Record::Subject(s) => Some(s),
-        _ => None,
-    });
+    let subject = block.items.first().and_then(|l| record_subject(&l.record));
     qis.iter()
         .map(|q| match q {
             QuasiIdentifier::AgeBand => QiValue::Band(subject.and_then(|s| s.age_band)),
@@ -104,6 +101,29 @@ fn qi_tuple(block: &Block, qis: &[QuasiIdentifier]) -> Vec<QiValue> {
             ),
         })
         .collect()
+}
+
+/// The subject a record carries: a Subject record, or a checkup's own subject.
+fn record_subject(r: &Record) -> Option<&crate::record::Subject> {
+    match r {
+        Record::Subject(s) => Some(s),
+        Record::Checkup(c) => Some(&c.subject),
+        _ => None,
+    }
+}
+
+/// Whether a processed record starts a new block: every Subject does; a checkup does unless it belongs
+/// to the current block's subject (same processed subject); other records join the current block.
+fn starts_block(l: &Labelled, blocks: &[Block]) -> bool {
+    let current = blocks
+        .last()
+        .and_then(|b| b.items.first())
+        .and_then(|f| record_subject(&f.record));
+    match &l.record {
+        Record::Subject(_) => true,
+        Record::Checkup(c) => current != Some(&c.subject),
+        _ => blocks.is_empty(),
+    }
 }
 
 /// Anonymises an extract. Returns the released records with their labels and the change report
@@ -119,11 +139,10 @@ where
     let mut blocks: Vec<Block> = Vec::new();
     let mut placeholders = 0u64;
     for r in records {
-        let starts = matches!(r, Record::Subject(_)) || blocks.is_empty();
         let Some(l) = p.apply(r)? else { continue };
-        if starts {
+        if starts_block(&l, &blocks) {
             let mut items = Vec::new();
-            if !matches!(l.record, Record::Subject(_)) {
+            if record_subject(&l.record).is_none() {
                 // Records before any subject get an empty subject of their own, so that after shuffling
                 // they cannot end up attributed to someone else.
                 items.push(Labelled {

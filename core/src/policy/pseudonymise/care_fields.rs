@@ -92,6 +92,9 @@ impl Pseudonymisable for CheckupReport {
         v.text(cf::AUTHOR_TIME, &mut self.author_time);
         if let Some(t) = &mut self.ticket {
             v.text(cf::TICKET_NUMBER, &mut t.number);
+            // The ticket names the insurer too (the FHIR writer makes it the Coverage payor); under the
+            // header's path so a hashed number stays equal to the header's and links the same Organization.
+            v.text(cf::INSURER_NUMBER, &mut t.insurer);
             visit_date(&mut t.expiry, cf::TICKET_EXPIRY, v);
         }
         for r in &mut self.results {

@@ -83,8 +83,11 @@ impl Pseudonymiser {
     /// perturbation produced an invalid value); it is counted in `failed`, not written.
     pub fn apply(&mut self, mut record: Record) -> Result<Option<Labelled>> {
         self.report.records_in += 1;
+        // A checkup carries its own subject: it starts that person (pseudonym, date offset) just as a
+        // Subject record does, so an archive of many people's checkups is not shifted by one offset.
         let subject_pseudonym = match &record {
             Record::Subject(s) => self.engine.begin_subject(s),
+            Record::Checkup(c) => self.engine.begin_subject(&c.subject),
             _ => None,
         };
         if let Err(e) = as_pseudonymisable(&mut record).visit_fields(&mut self.engine) {
@@ -96,7 +99,12 @@ impl Pseudonymiser {
                 .or_insert(0) += 1;
             return Ok(None);
         }
-        if let (Record::Subject(s), Some(p)) = (&mut record, subject_pseudonym) {
+        let subject = match &mut record {
+            Record::Subject(s) => Some(s),
+            Record::Checkup(c) => Some(&mut c.subject),
+            _ => None,
+        };
+        if let (Some(s), Some(p)) = (subject, subject_pseudonym) {
             if s.identifiers.is_empty() && s.insured_id.is_none() {
                 s.identifiers
                     .push(Coding::new(format!("{PSEUDONYM_SYSTEM}subject"), p));
