@@ -253,7 +253,7 @@ impl Dataset {
 
     /// Names of the tables `table()` / `to_arrow()` can build.
     fn tables(&self) -> Vec<&'static str> {
-        arrow::TABLES.to_vec()
+        arrow::tables()
     }
 
     /// One tidy table as an Arrow PyCapsule object (no Arrow library needed to build it).

@@ -71,7 +71,8 @@ def test_limit_exceeded_depth() -> None:
     doc = '{"resourceType":"Observation","status":"final","extension":' + deep + "}"
     with pytest.raises(phrkit.LimitExceeded) as e:
         phrkit.from_fhir(doc)
-    assert e.value.code == "limit-exceeded:Depth"
+    assert e.value.code == "limit-exceeded"
+    assert e.value.limit == "Depth"
     assert e.value.location is not None and e.value.location.startswith("#/extension")
 
 
