@@ -256,7 +256,10 @@ impl Column {
 }
 
 /// A record family's table: `subject_index`, then the family's columns, one row per `Family::rows` row.
-fn family_table(records: &[Record], family: &Family) -> Result<RecordBatch, arrow_schema::ArrowError> {
+fn family_table(
+    records: &[Record],
+    family: &Family,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let mut subject = Vec::new();
     let mut columns: Vec<Column> = family.columns.iter().map(|(_, t)| Column::of(*t)).collect();
     for (s, r) in subject_indices(records) {

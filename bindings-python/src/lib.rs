@@ -9,6 +9,7 @@ mod care;
 mod dataset;
 mod error;
 mod flat;
+mod policy;
 mod read;
 mod record;
 mod report;
@@ -34,6 +35,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read::formats, m)?)?;
     m.add_class::<report::Report>()?;
     m.add_class::<arrow::ArrowTable>()?;
+    policy::register(m)?;
     error::register(m)?;
     Ok(())
 }

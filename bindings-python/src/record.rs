@@ -143,16 +143,39 @@ care_record!(
     "One medical-expense notice row (医療費通知情報); `.date` is the first day of the care month."
 );
 
-
 /// Converts one record to its Python object.
 pub(crate) fn to_py(py: Python<'_>, record: &Record) -> PyResult<Py<PyAny>> {
     Ok(match record {
         Record::Measurement(m) => Py::new(py, Measurement { inner: m.clone() })?.into_any(),
         Record::Subject(s) => Py::new(py, Subject { inner: s.clone() })?.into_any(),
-        Record::Checkup(_) => Py::new(py, Checkup { inner: record.clone() })?.into_any(),
-        Record::Medication(_) => Py::new(py, MedicationDispense { inner: record.clone() })?.into_any(),
-        Record::Immunization(_) => Py::new(py, Immunization { inner: record.clone() })?.into_any(),
-        Record::Expense(_) => Py::new(py, MedicalExpense { inner: record.clone() })?.into_any(),
+        Record::Checkup(_) => Py::new(
+            py,
+            Checkup {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Medication(_) => Py::new(
+            py,
+            MedicationDispense {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Immunization(_) => Py::new(
+            py,
+            Immunization {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Expense(_) => Py::new(
+            py,
+            MedicalExpense {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
         // Record families added to the core later appear as a typed stub until bound.
         other => {
             let d = PyDict::new(py);
