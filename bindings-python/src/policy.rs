@@ -552,7 +552,7 @@ pub(crate) fn pseudonymise<'py>(
     };
     let default = PyString::new(py, Profile::Pseudonymised.name());
     let profile = profile.unwrap_or(default.as_any());
-    let mut p = Pseudonymiser::build(py, &key.get(), profile, opts)?;
+    let mut p = Pseudonymiser::build(py, key.get(), profile, opts)?;
     let out = p.run(py, ds)?;
     Ok((out, change_report_dict(py, &p.inner.report())?))
 }
