@@ -86,5 +86,5 @@ def test_errors_survive_pickling() -> None:
     assert isinstance(pickle.loads(pickle.dumps(err)), phrkit.FormatError)
 
 
-# ConsentDenied, PseudonymKeyError and ConfigError cannot be raised through the API yet: the core's policy
-# module (consent, pseudonymisation) lands later. test_hierarchy checks they exist and where they sit.
+# ConsentDenied, PseudonymKeyError and ConfigError are raised in tests/test_policy.py; test_hierarchy checks
+# where they sit.

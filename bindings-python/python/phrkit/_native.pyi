@@ -333,15 +333,15 @@ class PseudonymKey:
 class Pseudonymiser:
     """A profile or rule file applied under a key; ``report()`` accumulates."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         key: PseudonymKey,
         profile: Union[str, os.PathLike[str], None] = None,
         *,
         reference_date: Optional[datetime.date] = None,
         context: str = "",
         date_shift: Optional[bool] = None,
-    ) -> None: ...
+    ) -> Pseudonymiser: ...
     @property
     def profile(self) -> str: ...
     @property
