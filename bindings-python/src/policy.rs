@@ -384,7 +384,9 @@ impl PseudonymKey {
 }
 
 /// Applies a built-in profile (`"pseudonymised"`, `"anonymised"`) or a rule file (TOML/JSON path)
-/// under a key. Stateful: its `report()` accumulates over every dataset it processed.
+/// under a key. Stateful: its `report()` accumulates over every dataset it processed. While it works it
+/// is borrowed mutably, so using one instance from two threads at once raises `RuntimeError`; give each
+/// thread its own (same key, same pseudonyms).
 #[pyclass(module = "phrkit")]
 pub struct Pseudonymiser {
     inner: ps::Pseudonymiser,

@@ -390,23 +390,3 @@ def test_anonymise_errors() -> None:
     out, changes = ds.anonymise(k=1, quasi_identifiers=["sex"])
     assert changes["k_anonymity"]["quasi_identifiers"] == ["sex"]
     assert len(out) == 20
-
-
-def test_policy_work_releases_the_gil() -> None:
-    # Smoke check that the calls run from a worker thread (the GIL is released inside; see test_gil.py for
-    # the timing-based check of the read path).
-    import threading
-
-    ds = _population(30)
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            ds.anonymise(k=1)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    t = threading.Thread(target=work)
-    t.start()
-    t.join(60)
-    assert not errors and not t.is_alive()
