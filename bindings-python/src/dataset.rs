@@ -284,7 +284,13 @@ impl Dataset {
                 ))
             }
         };
-        let disclosure = consent.is_some() || recipient.is_some() || danger_local_no_consent;
+        // Any consent argument makes it a disclosure, so a half-specified call fails instead of silently
+        // writing everything.
+        let disclosure = consent.is_some()
+            || recipient.is_some()
+            || purpose.is_some()
+            || at.is_some()
+            || danger_local_no_consent;
         if !disclosure {
             return write::to_string(py, &self.records, self.labels(), format);
         }

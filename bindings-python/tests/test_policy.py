@@ -168,6 +168,8 @@ def test_third_party_export_without_consent_is_refused(lifelog: phrkit.Dataset) 
         lifelog.to_fhir(recipient=PARTNER, purpose=HRESCH, at=NOW)
     with pytest.raises(phrkit.ApiMisuseError, match="recipient"):
         lifelog.to_fhir(consent=[])
+    with pytest.raises(phrkit.ApiMisuseError, match="recipient"):
+        lifelog.to_fhir(purpose=HRESCH)
     # The clearly named opt-out: everything goes, the Provenance says so.
     out = phrkit.export_with_consent(
         lifelog, [], "Patient/self", HRESCH, at=NOW, bundle_type="ndjson", danger_local_no_consent=True
