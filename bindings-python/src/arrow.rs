@@ -21,10 +21,15 @@ use phrkit::Record;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+use crate::care::{self, Cell, Family, Ty};
 use crate::flat;
 
-/// Table names, in the order `Dataset.tables()` lists them. New record families add a table here.
-pub(crate) const TABLES: [&str; 2] = ["measurements", "subjects"];
+/// Table names, in the order `Dataset.tables()` lists them. New record families add a `care::Family`.
+pub(crate) fn tables() -> Vec<&'static str> {
+    let mut t = vec!["measurements", "subjects"];
+    t.extend(care::FAMILIES.iter().map(|f| f.table));
+    t
+}
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01, for Arrow `date32`.
 const UNIX_EPOCH_CE_DAYS: i32 = 719_163;
@@ -54,12 +59,15 @@ pub(crate) fn build(records: &[Record], name: &str) -> Result<RecordBatch, Strin
     let built = match name {
         "measurements" => measurements(records),
         "subjects" => subjects(records),
-        other => {
-            return Err(format!(
-                "no table {other:?}; tables are {}",
-                TABLES.join(", ")
-            ))
-        }
+        other => match care::FAMILIES.iter().find(|f| f.table == other) {
+            Some(family) => family_table(records, family),
+            None => {
+                return Err(format!(
+                    "no table {other:?}; tables are {}",
+                    tables().join(", ")
+                ))
+            }
+        },
     };
     built.map_err(|e| format!("building the {name} table failed: {e}"))
 }
@@ -196,6 +204,82 @@ fn subjects(records: &[Record]) -> Result<RecordBatch, arrow_schema::ArrowError>
         Arc::new(Int32Array::from(n_ids)),
     ];
     RecordBatch::try_new(Arc::new(schema), columns)
+}
+
+/// Appends a cell to its column (cells of a row come in column order, so types always match).
+fn push(column: &mut Column, cell: Cell) {
+    match (column, cell) {
+        (Column::Str(c), Cell::Str(v)) => c.push(v),
+        (Column::F64(c), Cell::F64(v)) => c.push(v),
+        (Column::I64(c), Cell::I64(v)) => c.push(v),
+        (Column::Date(c), Cell::Date(v)) => c.push(v.map(days)),
+        // A mismatch would be a bug in care.rs; a null keeps the column lengths equal regardless.
+        (Column::Str(c), _) => c.push(None),
+        (Column::F64(c), _) => c.push(None),
+        (Column::I64(c), _) => c.push(None),
+        (Column::Date(c), _) => c.push(None),
+    }
+}
+
+enum Column {
+    Str(Vec<Option<String>>),
+    F64(Vec<Option<f64>>),
+    I64(Vec<Option<i64>>),
+    Date(Vec<Option<i32>>),
+}
+
+impl Column {
+    fn of(ty: Ty) -> Column {
+        match ty {
+            Ty::Str => Column::Str(Vec::new()),
+            Ty::F64 => Column::F64(Vec::new()),
+            Ty::I64 => Column::I64(Vec::new()),
+            Ty::Date => Column::Date(Vec::new()),
+        }
+    }
+    fn data_type(ty: Ty) -> DataType {
+        match ty {
+            Ty::Str => DataType::Utf8,
+            Ty::F64 => DataType::Float64,
+            Ty::I64 => DataType::Int64,
+            Ty::Date => DataType::Date32,
+        }
+    }
+    fn into_array(self) -> ArrayRef {
+        match self {
+            Column::Str(v) => strings(v),
+            Column::F64(v) => Arc::new(Float64Array::from(v)),
+            Column::I64(v) => Arc::new(Int64Array::from(v)),
+            Column::Date(v) => Arc::new(Date32Array::from(v)),
+        }
+    }
+}
+
+/// A record family's table: `subject_index`, then the family's columns, one row per `Family::rows` row.
+fn family_table(
+    records: &[Record],
+    family: &Family,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let mut subject = Vec::new();
+    let mut columns: Vec<Column> = family.columns.iter().map(|(_, t)| Column::of(*t)).collect();
+    for (s, r) in subject_indices(records) {
+        for row in (family.rows)(r) {
+            subject.push(s);
+            for (column, cell) in columns.iter_mut().zip(row) {
+                push(column, cell);
+            }
+        }
+    }
+    let mut fields = vec![Field::new("subject_index", DataType::Int64, true)];
+    fields.extend(
+        family
+            .columns
+            .iter()
+            .map(|(name, ty)| Field::new(*name, Column::data_type(*ty), true)),
+    );
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(subject))];
+    arrays.extend(columns.into_iter().map(Column::into_array));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
 }
 
 /// One table, exportable any number of times through the Arrow PyCapsule interface

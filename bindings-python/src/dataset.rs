@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use phrkit::record::{Effective, Timestamp};
+use chrono::NaiveDate;
+
+use phrkit::policy::pseudonymise::Labelled;
+use phrkit::record::{Coding, Effective, Timestamp};
 use phrkit::{Record, Report as CoreReport};
 use pyo3::exceptions::{PyImportError, PyIndexError};
 use pyo3::prelude::*;
@@ -12,7 +15,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::arrow::{self, ArrowTable};
 use crate::report::Report;
-use crate::{error, record, write};
+use crate::{error, policy, record, write};
 
 /// Records read from one input, in input order, with the account of the read (`.report`).
 ///
@@ -20,13 +23,34 @@ use crate::{error, record, write};
 /// `{"type": name}`). Two datasets are equal when their records are equal; reports are not compared.
 #[pyclass(module = "phrkit", frozen, sequence)]
 pub struct Dataset {
-    records: Vec<Record>,
-    report: CoreReport,
+    pub(crate) records: Vec<Record>,
+    pub(crate) report: CoreReport,
+    /// Security labels per record (`PSEUDED`, `ANONYED` …) after `pseudonymise` / `anonymise`; written to
+    /// each resource's `meta.security`. None for data as read.
+    pub(crate) labels: Option<Vec<Vec<Coding>>>,
 }
 
 impl Dataset {
     pub(crate) fn new(records: Vec<Record>, report: CoreReport) -> Dataset {
-        Dataset { records, report }
+        Dataset {
+            records,
+            report,
+            labels: None,
+        }
+    }
+
+    /// A dataset of processed records with their security labels.
+    pub(crate) fn from_labelled(items: Vec<Labelled>, report: CoreReport) -> Dataset {
+        let (records, labels) = items.into_iter().map(|l| (l.record, l.labels)).unzip();
+        Dataset {
+            records,
+            report,
+            labels: Some(labels),
+        }
+    }
+
+    pub(crate) fn labels(&self) -> Option<&[Vec<Coding>]> {
+        self.labels.as_deref()
     }
 }
 
@@ -175,18 +199,26 @@ impl Dataset {
     ) -> PyResult<Dataset> {
         let types = type_names(r#type)?;
         let (start, end) = (bound(py, "start", start)?, bound(py, "end", end)?);
-        let records = self
+        let keep: Vec<usize> = self
             .records
             .iter()
-            .filter(|r| {
+            .enumerate()
+            .filter(|(_, r)| {
                 let name = r.type_name();
                 let subject_context = keep_subjects && matches!(r, Record::Subject(_));
                 let type_ok = types.as_ref().is_none_or(|t| t.contains(name.as_ref()));
                 (type_ok || subject_context) && in_range(r, start.as_ref(), end.as_ref())
             })
-            .cloned()
+            .map(|(i, _)| i)
             .collect();
-        Ok(Dataset::new(records, self.report.clone()))
+        Ok(Dataset {
+            records: keep.iter().map(|i| self.records[*i].clone()).collect(),
+            report: self.report.clone(),
+            labels: self
+                .labels
+                .as_ref()
+                .map(|l| keep.iter().map(|i| l[*i].clone()).collect()),
+        })
     }
 
     /// A summary: record count, counts per type, earliest start / latest end, source names, subjects.
@@ -224,8 +256,25 @@ impl Dataset {
     }
 
     /// FHIR R4 JSON Bundle text; `bundle_type` is `collection` or `transaction`.
-    #[pyo3(signature = (bundle_type="collection"))]
-    fn to_fhir(&self, py: Python<'_>, bundle_type: &str) -> PyResult<String> {
+    ///
+    /// Without `recipient` this is the data subject's own copy. With `recipient` (a reference such as
+    /// `"Organization/x"`) and `purpose` (`(system, code)`) it is a disclosure and goes through
+    /// `export_with_consent`: only what `consent` permits is written, and with no consent it raises
+    /// `ConsentDenied` (unless `danger_local_no_consent=True`). Use `phrkit.export_with_consent` for the
+    /// summary (counts by rule, AuditEvent).
+    #[pyo3(signature = (bundle_type="collection", *, consent=None, recipient=None, purpose=None,
+        at=None, danger_local_no_consent=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn to_fhir(
+        &self,
+        py: Python<'_>,
+        bundle_type: &str,
+        consent: Option<Vec<policy::ConsentPolicy>>,
+        recipient: Option<String>,
+        purpose: Option<(String, String)>,
+        at: Option<Timestamp>,
+        danger_local_no_consent: bool,
+    ) -> PyResult<String> {
         let format = match bundle_type {
             "collection" | "transaction" => write::parse_output(py, bundle_type)?,
             other => {
@@ -235,25 +284,106 @@ impl Dataset {
                 ))
             }
         };
-        write::to_string(py, &self.records, format)
+        // Any consent argument makes it a disclosure, so a half-specified call fails instead of silently
+        // writing everything.
+        let disclosure = consent.is_some()
+            || recipient.is_some()
+            || purpose.is_some()
+            || at.is_some()
+            || danger_local_no_consent;
+        if !disclosure {
+            return write::to_string(py, &self.records, self.labels(), format);
+        }
+        let (Some(recipient), Some(purpose)) = (recipient, purpose) else {
+            return Err(error::misuse(
+                py,
+                "a consented export needs recipient= and purpose=(system, code)",
+            ));
+        };
+        let args = policy::ExportArgs {
+            consents: consent.unwrap_or_default(),
+            recipient,
+            purpose,
+            at,
+            format: bundle_type.to_owned(),
+            danger_local_no_consent,
+        };
+        Ok(policy::export(py, self, args, None)?.text().to_owned())
+    }
+
+    /// Pseudonymised copy (仮名加工) and the change report (dict). Pass a `PseudonymKey` (with
+    /// `profile`: `"pseudonymised"` or a rule file path) or a ready `Pseudonymiser`. The copy carries
+    /// security labels (`PSEUDED` …) into its FHIR output.
+    #[pyo3(signature = (key_or_pseudonymiser, profile=None, *, reference_date=None, context="",
+        date_shift=None))]
+    fn pseudonymise<'py>(
+        &self,
+        py: Python<'py>,
+        key_or_pseudonymiser: &Bound<'py, PyAny>,
+        profile: Option<&Bound<'py, PyAny>>,
+        reference_date: Option<NaiveDate>,
+        context: &str,
+        date_shift: Option<bool>,
+    ) -> PyResult<(Dataset, Bound<'py, PyAny>)> {
+        let opts = policy::field_options(py, reference_date, context, date_shift)?;
+        policy::pseudonymise(py, self, key_or_pseudonymiser, profile, opts)
+    }
+
+    /// Anonymised copy (匿名加工: throw-away key, outlier top/bottom coding, k-anonymity over the
+    /// quasi-identifiers `ageBand`, `sex`, `prefecture` by default) and the change report (dict, with
+    /// `kAnonymity`). Raises `ConfigError` when more than `max_suppressed_fraction` of the subjects
+    /// would have to be suppressed.
+    #[pyo3(signature = (k=5, quasi_identifiers=None, *, outlier_fraction=None,
+        max_suppressed_fraction=None, reference_date=None))]
+    fn anonymise<'py>(
+        &self,
+        py: Python<'py>,
+        k: usize,
+        quasi_identifiers: Option<Vec<String>>,
+        outlier_fraction: Option<f64>,
+        max_suppressed_fraction: Option<f64>,
+        reference_date: Option<NaiveDate>,
+    ) -> PyResult<(Dataset, Bound<'py, PyAny>)> {
+        let fields = policy::field_options(py, reference_date, "", None)?;
+        policy::anonymise(
+            py,
+            self,
+            k,
+            quasi_identifiers,
+            outlier_fraction,
+            max_suppressed_fraction,
+            fields,
+        )
+    }
+
+    /// Whether the records carry security labels (output of `pseudonymise` / `anonymise`).
+    #[getter]
+    #[pyo3(name = "labelled")]
+    fn is_labelled(&self) -> bool {
+        self.labels.is_some()
     }
 
     /// FHIR NDJSON text (one resource per line).
     fn to_ndjson(&self, py: Python<'_>) -> PyResult<String> {
-        write::to_string(py, &self.records, phrkit::write::OutputFormat::Ndjson)
+        write::to_string(
+            py,
+            &self.records,
+            self.labels(),
+            phrkit::write::OutputFormat::Ndjson,
+        )
     }
 
     /// Writes FHIR to a file (`ndjson`, `collection` or `transaction`); returns the writer's report.
     #[pyo3(signature = (path, format="ndjson"))]
     fn write(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<Report> {
         let format = write::parse_output(py, format)?;
-        let inner = write::to_file(py, &self.records, &path, format)?;
+        let inner = write::to_file(py, &self.records, self.labels(), &path, format)?;
         Ok(Report { inner })
     }
 
     /// Names of the tables `table()` / `to_arrow()` can build.
     fn tables(&self) -> Vec<&'static str> {
-        arrow::TABLES.to_vec()
+        arrow::tables()
     }
 
     /// One tidy table as an Arrow PyCapsule object (no Arrow library needed to build it).

@@ -83,32 +83,35 @@ fn line_of(location: &Location) -> Option<u64> {
     }
 }
 
-/// Converts a core error into the matching Python exception with `.code` / `.location` / `.line`.
+/// Converts a core error into the matching Python exception with `.code` (the core's
+/// `ErrorKind::code()`), `.location`, `.line`, and `.limit` (the limit's name, for `LimitExceeded`).
 pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
     let message = err.to_string();
     let location = err.location().cloned();
-    let (pyerr, code) = match err.into_kind() {
+    let code = err.kind().code();
+    let mut limit = None;
+    let pyerr = match err.into_kind() {
         ErrorKind::Io(e) => return PyErr::from(e),
-        ErrorKind::Format { .. } => (FormatError::new_err(message), "format".to_owned()),
-        ErrorKind::UnknownFormat(_) => (FormatError::new_err(message), "unknown-format".to_owned()),
-        ErrorKind::LimitExceeded { limit, .. } => (
-            LimitExceeded::new_err(message),
-            format!("limit-exceeded:{limit:?}"),
-        ),
-        ErrorKind::InvalidRecord { .. } => (
-            InvalidRecordError::new_err(message),
-            "invalid-record".to_owned(),
-        ),
-        ErrorKind::ConsentDenied(_) => {
-            (ConsentDenied::new_err(message), "consent-denied".to_owned())
+        ErrorKind::Format { .. } | ErrorKind::UnknownFormat(_) => FormatError::new_err(message),
+        ErrorKind::LimitExceeded { limit: l, .. } => {
+            limit = Some(format!("{l:?}"));
+            LimitExceeded::new_err(message)
         }
-        ErrorKind::Key(_) => (PseudonymKeyError::new_err(message), "key".to_owned()),
-        ErrorKind::Config { .. } => (ConfigError::new_err(message), "config".to_owned()),
-        ErrorKind::ApiMisuse(_) => (ApiMisuseError::new_err(message), "api-misuse".to_owned()),
-        // Kinds added to the core later surface as the base class until bound here.
-        _ => (PhrError::new_err(message), "other".to_owned()),
+        ErrorKind::InvalidRecord { .. } => InvalidRecordError::new_err(message),
+        ErrorKind::ConsentDenied(_) => ConsentDenied::new_err(message),
+        ErrorKind::Key(_) => PseudonymKeyError::new_err(message),
+        ErrorKind::Config { .. } => ConfigError::new_err(message),
+        ErrorKind::ApiMisuse(_) => ApiMisuseError::new_err(message),
+        // Kinds added to the core later surface as the base class (with the core's code) until bound here.
+        _ => PhrError::new_err(message),
     };
-    with_attrs(py, pyerr, &code, location.as_ref())
+    let pyerr = with_attrs(py, pyerr, code, location.as_ref());
+    if let Some(l) = limit {
+        if let Err(e) = pyerr.value(py).setattr("limit", l) {
+            return e;
+        }
+    }
+    pyerr
 }
 
 /// An `ApiMisuseError` raised by the binding itself (bad argument values).
@@ -128,6 +131,7 @@ fn with_attrs(py: Python<'_>, err: PyErr, code: &str, location: Option<&Location
         let shown = location.filter(|l| **l != Location::None);
         value.setattr("location", shown.map(ToString::to_string))?;
         value.setattr("line", shown.and_then(line_of))?;
+        value.setattr("limit", None::<String>)?;
         Ok(())
     };
     match set() {

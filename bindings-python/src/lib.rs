@@ -5,9 +5,11 @@
 //! and the mobile bindings behave the same.
 
 mod arrow;
+mod care;
 mod dataset;
 mod error;
 mod flat;
+mod policy;
 mod read;
 mod record;
 mod report;
@@ -26,8 +28,14 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dataset::DatasetIter>()?;
     m.add_class::<record::Measurement>()?;
     m.add_class::<record::Subject>()?;
+    m.add_class::<record::Checkup>()?;
+    m.add_class::<record::MedicationDispense>()?;
+    m.add_class::<record::Immunization>()?;
+    m.add_class::<record::MedicalExpense>()?;
+    m.add_function(wrap_pyfunction!(read::formats, m)?)?;
     m.add_class::<report::Report>()?;
     m.add_class::<arrow::ArrowTable>()?;
+    policy::register(m)?;
     error::register(m)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use phrkit::read::mapping::Mapping;
 use phrkit::read::{detect_format, open_path, open_slice, Format, ReadOptions, RecordReader};
 use phrkit::{Record, Report};
 use pyo3::prelude::*;
@@ -29,18 +30,32 @@ impl Fail {
     }
 }
 
-/// Parses a `format=` argument. Core names (`fhir-json`, `fhir-ndjson`) plus short aliases.
+/// Short aliases kept from the first release of the binding; every core name (`Format::ALL`) works too.
+const ALIASES: [(&str, Format); 3] = [
+    ("json", Format::FhirJson),
+    ("bundle", Format::FhirJson),
+    ("ndjson", Format::FhirNdjson),
+];
+
+/// Parses a `format=` argument: a core format name (`Format::from_name`) or one of the short aliases.
 pub(crate) fn parse_format(py: Python<'_>, name: &str) -> PyResult<Format> {
-    // TODO(core): a `Format::from_name` / `Format::ALL` would let new readers (Apple Health, zip, CDA)
-    // appear here without touching the binding.
-    match name {
-        "fhir-json" | "json" | "bundle" => Ok(Format::FhirJson),
-        "fhir-ndjson" | "ndjson" => Ok(Format::FhirNdjson),
-        other => Err(error::misuse(
-            py,
-            format!("unknown format {other:?}; known: fhir-json, fhir-ndjson"),
-        )),
+    if let Some(f) = Format::from_name(name) {
+        return Ok(f);
     }
+    if let Some((_, f)) = ALIASES.iter().find(|(alias, _)| *alias == name) {
+        return Ok(*f);
+    }
+    let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    Err(error::misuse(
+        py,
+        format!("unknown format {name:?}; known: {}", known.join(", ")),
+    ))
+}
+
+/// The input format names the core knows, for `phrkit.formats()`.
+#[pyfunction]
+pub(crate) fn formats() -> Vec<&'static str> {
+    Format::ALL.iter().map(|f| f.name()).collect()
 }
 
 /// One visit to Python between chunks: honour Ctrl-C and advance the progress bar.
@@ -111,15 +126,30 @@ fn input<'py>(source: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
     Ok(Input::Path(source.extract::<PathBuf>()?))
 }
 
-fn run(py: Python<'_>, input: Input<'_>, opts: ReadOptions, progress: bool) -> PyResult<Dataset> {
+fn run(
+    py: Python<'_>,
+    input: Input<'_>,
+    opts: ReadOptions,
+    progress: bool,
+    mapping: Option<&Mapping>,
+) -> PyResult<Dataset> {
     let bar = progress_bar(py, progress)?;
-    let result = match &input {
-        Input::Bytes(b) => {
+    let result = match (&input, mapping) {
+        (Input::Bytes(b), None) => {
             let bytes = b.as_bytes();
             py.detach(|| drain(|| open_slice(bytes, &opts), bar.as_ref()))
         }
-        Input::Owned(v) => py.detach(|| drain(|| open_slice(v, &opts), bar.as_ref())),
-        Input::Path(p) => py.detach(|| drain(|| open_path(p, &opts), bar.as_ref())),
+        (Input::Owned(v), None) => py.detach(|| drain(|| open_slice(v, &opts), bar.as_ref())),
+        (Input::Path(p), None) => py.detach(|| drain(|| open_path(p, &opts), bar.as_ref())),
+        (Input::Bytes(b), Some(m)) => {
+            let bytes = b.as_bytes();
+            py.detach(|| drain(|| m.open_slice(bytes, &opts), bar.as_ref()))
+        }
+        (Input::Owned(v), Some(m)) => py.detach(|| drain(|| m.open_slice(v, &opts), bar.as_ref())),
+        (Input::Path(p), Some(m)) => py.detach(|| {
+            let bytes = std::fs::read(p).map_err(|e| Fail::Core(e.into()))?;
+            drain(|| m.open_slice(&bytes, &opts), bar.as_ref())
+        }),
     };
     if let Some(bar) = &bar {
         bar.call_method0(py, "close")?;
@@ -132,20 +162,29 @@ fn run(py: Python<'_>, input: Input<'_>, opts: ReadOptions, progress: bool) -> P
 ///
 /// `format` forces a format (`fhir-json`, `fhir-ndjson`) instead of detecting it; `strict=True` stops at
 /// the first invalid item instead of counting it as skipped; `progress=True` shows a tqdm bar when tqdm is
-/// installed.
+/// installed. `mapping` (path of a mapping file, `docs/mapping.md`) reads a source through it: the way
+/// マイナポータル payloads whose layout is not fixed (medications, immunizations) are read.
 #[pyfunction]
-#[pyo3(signature = (source, format=None, strict=false, progress=false))]
+#[pyo3(signature = (source, format=None, strict=false, progress=false, mapping=None))]
 pub(crate) fn read(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     format: Option<&str>,
     strict: bool,
     progress: bool,
+    mapping: Option<PathBuf>,
 ) -> PyResult<Dataset> {
     let mut opts = ReadOptions::default();
     opts.strict = strict;
     opts.format = format.map(|f| parse_format(py, f)).transpose()?;
-    run(py, input(source)?, opts, progress)
+    let mapping = match mapping {
+        Some(path) => Some(
+            py.detach(|| Mapping::from_path(&path))
+                .map_err(|e| error::to_py(py, e))?,
+        ),
+        None => None,
+    };
+    run(py, input(source)?, opts, progress, mapping.as_ref())
 }
 
 /// Reads FHIR JSON (a Bundle or one resource) or NDJSON given as str or bytes.
@@ -181,5 +220,5 @@ pub(crate) fn from_fhir(
     let mut opts = ReadOptions::default();
     opts.strict = strict;
     opts.format = Some(format);
-    run(py, input, opts, false)
+    run(py, input, opts, false, None)
 }

@@ -7,14 +7,176 @@ use phrkit::Record;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::care::{self, Cell};
 use crate::flat;
+
+/// The core record behind a record object (for `ConsentPolicy.decide`).
+pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Record> {
+    if let Ok(m) = obj.cast::<Measurement>() {
+        return Ok(Record::Measurement(m.get().inner.clone()));
+    }
+    if let Ok(s) = obj.cast::<Subject>() {
+        return Ok(Record::Subject(s.get().inner.clone()));
+    }
+    macro_rules! care_class {
+        ($($t:ty),*) => {$(
+            if let Ok(c) = obj.cast::<$t>() {
+                return Ok(c.get().inner.clone());
+            }
+        )*};
+    }
+    care_class!(Checkup, MedicationDispense, Immunization, MedicalExpense);
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "expected a phrkit record (Measurement, Subject, Checkup, MedicationDispense, Immunization, \
+         MedicalExpense)",
+    ))
+}
+
+fn cell_to_py(py: Python<'_>, cell: Cell) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match cell {
+        Cell::Str(v) => v.into_pyobject(py)?.into_any(),
+        Cell::F64(v) => v.into_pyobject(py)?.into_any(),
+        Cell::I64(v) => v.into_pyobject(py)?.into_any(),
+        Cell::Date(v) => v.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// The rows of a care record as dicts keyed by the table's column names.
+fn row_dicts<'py>(py: Python<'py>, r: &Record) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let Some(family) = care::family_of(r) else {
+        return Ok(Vec::new());
+    };
+    (family.rows)(r)
+        .into_iter()
+        .map(|row| {
+            let d = PyDict::new(py);
+            for ((name, _), cell) in family.columns.iter().zip(row) {
+                d.set_item(*name, cell_to_py(py, cell)?)?;
+            }
+            Ok(d)
+        })
+        .collect()
+}
+
+/// A care record's date for `repr()` and `.date`: exam, dispensing (else prescribing), vaccination, or
+/// the first day of the expense month.
+fn care_date(r: &Record) -> Option<NaiveDate> {
+    match r {
+        Record::Checkup(c) => Some(c.exam_date),
+        Record::Medication(m) => Some(m.event_date()),
+        Record::Immunization(i) => Some(i.occurred.date()),
+        Record::Expense(e) => Some(e.month.first_day()),
+        _ => None,
+    }
+}
+
+/// The four care record classes share one shape: `type`, `date`, `to_dict()`, equality, and a `repr()`
+/// that names the type and date only (drug names, results and amounts are health data; they stay out
+/// of notebooks' echo, logs and tracebacks).
+macro_rules! care_record {
+    ($name:ident, $type_name:literal, $doc:literal $(, { $($extra:tt)* })?) => {
+        #[doc = $doc]
+        #[pyclass(module = "phrkit", frozen, eq)]
+        #[derive(Clone, PartialEq)]
+        pub struct $name {
+            pub(crate) inner: Record,
+        }
+
+        #[pymethods]
+        impl $name {
+            /// The core's record type name.
+            #[getter]
+            fn r#type(&self) -> &'static str {
+                $type_name
+            }
+            /// The record's date (see the class doc).
+            #[getter]
+            fn date(&self) -> Option<NaiveDate> {
+                care_date(&self.inner)
+            }
+            /// The record as rows of the family's table (`Dataset.table(...)` columns without
+            /// `subject_index`): one row, or one per result for a checkup.
+            fn rows<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+                row_dicts(py, &self.inner)
+            }
+            fn __repr__(&self) -> String {
+                let date = care_date(&self.inner).map(|d| d.to_string()).unwrap_or_default();
+                format!("{}(date={date:?}, rows={})", stringify!($name), care::family_of(&self.inner)
+                    .map_or(0, |f| (f.rows)(&self.inner).len()))
+            }
+            $($($extra)*)?
+        }
+    };
+}
+
+care_record!(
+    Checkup,
+    "checkup",
+    "One 特定健診 report (one person, one exam date); `rows()` gives one dict per result, `.subject` the \
+     person.",
+    {
+        /// The person the report is about (its `repr()` masks every value).
+        #[getter]
+        fn subject(&self) -> Option<Subject> {
+            match &self.inner {
+                Record::Checkup(c) => Some(Subject {
+                    inner: c.subject.clone(),
+                }),
+                _ => None,
+            }
+        }
+    }
+);
+care_record!(
+    MedicationDispense,
+    "medicationDispense",
+    "One dispensed drug (マイナポータル 薬剤情報); `.date` is the dispensing date, else the prescribing date."
+);
+care_record!(
+    Immunization,
+    "immunization",
+    "One vaccination (マイナポータル 予防接種情報)."
+);
+care_record!(
+    MedicalExpense,
+    "medicalExpense",
+    "One medical-expense notice row (医療費通知情報); `.date` is the first day of the care month."
+);
 
 /// Converts one record to its Python object.
 pub(crate) fn to_py(py: Python<'_>, record: &Record) -> PyResult<Py<PyAny>> {
     Ok(match record {
         Record::Measurement(m) => Py::new(py, Measurement { inner: m.clone() })?.into_any(),
         Record::Subject(s) => Py::new(py, Subject { inner: s.clone() })?.into_any(),
-        // New record families (checkups, medications, …) appear as a typed stub until bound.
+        Record::Checkup(_) => Py::new(
+            py,
+            Checkup {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Medication(_) => Py::new(
+            py,
+            MedicationDispense {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Immunization(_) => Py::new(
+            py,
+            Immunization {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        Record::Expense(_) => Py::new(
+            py,
+            MedicalExpense {
+                inner: record.clone(),
+            },
+        )?
+        .into_any(),
+        // Record families added to the core later appear as a typed stub until bound.
         other => {
             let d = PyDict::new(py);
             d.set_item("type", other.type_name())?;

@@ -54,12 +54,7 @@ impl Report {
         let list = PyList::empty(py);
         for i in &self.inner.issues {
             let d = PyDict::new(py);
-            let severity = match i.severity {
-                phrkit::report::Severity::Info => "info",
-                phrkit::report::Severity::Warning => "warning",
-                phrkit::report::Severity::Error => "error",
-            };
-            d.set_item("severity", severity)?;
+            d.set_item("severity", i.severity.as_str())?;
             d.set_item("code", &i.code)?;
             d.set_item("location", i.location.to_string())?;
             d.set_item("message", &i.message)?;

@@ -11,7 +11,14 @@ UTC = dt.timezone.utc
 
 
 def test_capsule_table_without_any_arrow_library(lifelog: phrkit.Dataset) -> None:
-    assert lifelog.tables() == ["measurements", "subjects"]
+    assert lifelog.tables() == [
+        "measurements",
+        "subjects",
+        "checkups",
+        "medications",
+        "immunizations",
+        "expenses",
+    ]
     t = lifelog.table()
     assert (t.name, t.num_rows, len(t)) == ("measurements", 5, 5)
     assert t.column_names[:6] == ["subject_index", "kind", "start", "end", "utc_offset_seconds", "date"]
@@ -19,8 +26,9 @@ def test_capsule_table_without_any_arrow_library(lifelog: phrkit.Dataset) -> Non
     assert type(t.__arrow_c_schema__()).__name__ == "PyCapsule"
     assert lifelog.table("subjects").num_rows == 1
     assert "rows=5" in repr(t)
-    with pytest.raises(phrkit.ApiMisuseError, match="tables are measurements, subjects"):
-        lifelog.table("checkups")  # type: ignore[arg-type]
+    assert lifelog.table("checkups").num_rows == 0
+    with pytest.raises(phrkit.ApiMisuseError, match="tables are measurements, subjects, checkups"):
+        lifelog.table("claims")  # type: ignore[arg-type]
 
 
 def test_to_arrow_types_and_values(lifelog: phrkit.Dataset) -> None:

@@ -71,7 +71,8 @@ def test_limit_exceeded_depth() -> None:
     doc = '{"resourceType":"Observation","status":"final","extension":' + deep + "}"
     with pytest.raises(phrkit.LimitExceeded) as e:
         phrkit.from_fhir(doc)
-    assert e.value.code == "limit-exceeded:Depth"
+    assert e.value.code == "limit-exceeded"
+    assert e.value.limit == "Depth"
     assert e.value.location is not None and e.value.location.startswith("#/extension")
 
 
@@ -85,5 +86,5 @@ def test_errors_survive_pickling() -> None:
     assert isinstance(pickle.loads(pickle.dumps(err)), phrkit.FormatError)
 
 
-# ConsentDenied, PseudonymKeyError and ConfigError cannot be raised through the API yet: the core's policy
-# module (consent, pseudonymisation) lands later. test_hierarchy checks they exist and where they sit.
+# ConsentDenied, PseudonymKeyError and ConfigError are raised in tests/test_policy.py; test_hierarchy checks
+# where they sit.

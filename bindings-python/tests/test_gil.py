@@ -85,3 +85,57 @@ def test_threads_share_datasets_and_read_concurrently(lifelog: phrkit.Dataset) -
     for t in threads:
         t.join()
     assert len(results) == 4 and all(r == lifelog for r in results)
+
+
+KEY_CHILD = textwrap.dedent(
+    """
+    import os, sys, threading
+    import phrkit
+
+    fifo = sys.argv[1]
+    result = {}
+
+    def load():
+        result["key"] = phrkit.PseudonymKey.from_file(fifo)
+
+    t = threading.Thread(target=load)
+    t.start()
+    # The Rust side blocks in open() of the FIFO until this thread (which needs the GIL) opens it.
+    w = os.open(fifo, os.O_WRONLY)
+    os.write(w, b"0123456789abcdef" * 4)
+    os.close(w)
+    t.join()
+    print(len(result["key"].key_id))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux FIFOs")
+def test_key_loading_releases_the_gil_while_blocked_in_io(tmp_path: Path) -> None:
+    fifo = tmp_path / "pseudonym.key"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-c", KEY_CHILD, str(fifo)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "16"
+
+
+def test_policy_calls_run_in_threads_concurrently() -> None:
+    key = phrkit.PseudonymKey.generate()
+    lifelog = phrkit.read(Path(__file__).parent / "data" / "lifelog.ndjson")
+    outputs: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(10):
+            pseudo, _ = lifelog.pseudonymise(key)
+            lifelog.anonymise(k=1)
+        outputs.append(pseudo.to_ndjson())
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Same key, same input: every thread got the same pseudonymised text.
+    assert len(outputs) == 4 and len(set(outputs)) == 1

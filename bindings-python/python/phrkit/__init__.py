@@ -10,26 +10,41 @@ Everything here is the native core (``phrkit._native``, written in Rust) re-expo
 
 Errors derive from :class:`PhrError` and carry ``.code``, ``.location`` and ``.line``.
 
-TODO(consent/pseudonymise): ``phrkit.policy`` (ConsentPolicy, Pseudonymiser) lands in the core later;
-it will be bound as ``Dataset.apply(policy)`` / ``phrkit.ConsentPolicy`` and raise ``ConsentDenied`` /
-``PseudonymKeyError`` (the exception classes exist already).
+Consent and pseudonymisation (``phrkit::policy``)::
+
+    consent = phrkit.ConsentPolicy.from_fhir(open("consent.json").read())
+    out = phrkit.export_with_consent(ds, [consent], "Organization/x", (system, code))
+    key = phrkit.PseudonymKey.from_file("pseudonym.key")
+    pseudo, changes = ds.pseudonymise(key)
+    anon, changes = ds.anonymise(k=5)
 """
 
 from phrkit._native import (
     ApiMisuseError,
     ArrowTable,
+    Checkup,
     ConfigError,
     ConsentDenied,
+    ConsentPolicy,
+    ConsentedExport,
     Dataset,
+    Decision,
     FormatError,
+    Immunization,
     InvalidRecordError,
     LimitExceeded,
     Measurement,
+    MedicalExpense,
+    MedicationDispense,
     PhrError,
+    PseudonymKey,
     PseudonymKeyError,
+    Pseudonymiser,
     Report,
     Subject,
     __version__,
+    export_with_consent,
+    formats,
     from_fhir,
     read,
 )
@@ -37,18 +52,29 @@ from phrkit._native import (
 __all__ = [
     "ApiMisuseError",
     "ArrowTable",
+    "Checkup",
     "ConfigError",
     "ConsentDenied",
+    "ConsentPolicy",
+    "ConsentedExport",
     "Dataset",
+    "Decision",
     "FormatError",
+    "Immunization",
     "InvalidRecordError",
     "LimitExceeded",
     "Measurement",
+    "MedicalExpense",
+    "MedicationDispense",
     "PhrError",
+    "PseudonymKey",
     "PseudonymKeyError",
+    "Pseudonymiser",
     "Report",
     "Subject",
     "__version__",
+    "export_with_consent",
+    "formats",
     "from_fhir",
     "read",
 ]

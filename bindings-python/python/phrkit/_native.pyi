@@ -10,19 +10,30 @@ __version__: str
 __all__ = [
     "ApiMisuseError",
     "ArrowTable",
+    "Checkup",
     "ConfigError",
     "ConsentDenied",
+    "ConsentPolicy",
+    "ConsentedExport",
     "Dataset",
     "DatasetIter",
+    "Decision",
     "FormatError",
+    "Immunization",
     "InvalidRecordError",
     "LimitExceeded",
     "Measurement",
+    "MedicalExpense",
+    "MedicationDispense",
     "PhrError",
+    "PseudonymKey",
     "PseudonymKeyError",
+    "Pseudonymiser",
     "Report",
     "Subject",
     "__version__",
+    "export_with_consent",
+    "formats",
     "from_fhir",
     "read",
 ]
@@ -30,16 +41,53 @@ __all__ = [
 _StrPath = Union[str, "os.PathLike[str]"]
 _BundleType = Literal["collection", "transaction"]
 _OutputFormat = Literal["ndjson", "fhir-ndjson", "collection", "bundle", "transaction"]
-_InputFormat = Literal["fhir-json", "json", "bundle", "fhir-ndjson", "ndjson"]
-_TableName = Literal["measurements", "subjects"]
+_InputFormat = Literal[
+    "fhir-json",
+    "fhir-ndjson",
+    "kenshin-cda-xml",
+    "kenshin-archive",
+    "myna-expense-csv",
+    "mapped",
+    "apple-health-xml",
+    "apple-health-zip",
+    "device-csv",
+    "json",
+    "bundle",
+    "ndjson",
+]
+_TableName = Literal["measurements", "subjects", "checkups", "medications", "immunizations", "expenses"]
+_Record = Union[
+    Measurement, Subject, Checkup, MedicationDispense, Immunization, MedicalExpense, dict[str, Any]
+]
+_Purpose = tuple[str, str]
+_Cell = Union[str, float, int, datetime.date, None]
 
 def read(
     source: Union[_StrPath, bytes, bytearray],
     format: Optional[_InputFormat] = None,
     strict: bool = False,
     progress: bool = False,
+    mapping: Optional[_StrPath] = None,
 ) -> Dataset:
-    """Read a file (path) or in-memory input (bytes) into a Dataset; format detected unless given."""
+    """Read a file (path) or in-memory input (bytes) into a Dataset; format detected unless given.
+
+    ``mapping`` (a mapping file path) reads a source through it (マイナポータル medications, immunizations).
+    """
+
+def formats() -> list[str]:
+    """Input format names the core knows (``format=`` also takes ``json``, ``bundle``, ``ndjson``)."""
+
+def export_with_consent(
+    dataset: Dataset,
+    consents: Sequence[ConsentPolicy],
+    recipient: str,
+    purpose: _Purpose,
+    at: Optional[datetime.datetime] = None,
+    bundle_type: _OutputFormat = "collection",
+    danger_local_no_consent: bool = False,
+    pseudonymiser: Optional[Pseudonymiser] = None,
+) -> ConsentedExport:
+    """Export to a third party under consent; raises ConsentDenied without one."""
 
 def from_fhir(data: Union[str, bytes, bytearray], strict: bool = False) -> Dataset:
     """Read FHIR JSON (Bundle or one resource) or NDJSON given as text or bytes."""
@@ -50,7 +98,7 @@ class Dataset:
 
     def __len__(self) -> int: ...
     def __iter__(self) -> DatasetIter: ...
-    def __getitem__(self, index: int, /) -> Union[Measurement, Subject, dict[str, Any]]: ...
+    def __getitem__(self, index: int, /) -> _Record: ...
     def __eq__(self, other: object, /) -> bool: ...
     @property
     def report(self) -> Report: ...
@@ -63,7 +111,36 @@ class Dataset:
         keep_subjects: bool = True,
     ) -> Dataset: ...
     def describe(self) -> dict[str, Any]: ...
-    def to_fhir(self, bundle_type: _BundleType = "collection") -> str: ...
+    def to_fhir(
+        self,
+        bundle_type: _BundleType = "collection",
+        *,
+        consent: Optional[Sequence[ConsentPolicy]] = None,
+        recipient: Optional[str] = None,
+        purpose: Optional[_Purpose] = None,
+        at: Optional[datetime.datetime] = None,
+        danger_local_no_consent: bool = False,
+    ) -> str: ...
+    def pseudonymise(
+        self,
+        key_or_pseudonymiser: Union[PseudonymKey, Pseudonymiser],
+        profile: Union[str, os.PathLike[str], None] = None,
+        *,
+        reference_date: Optional[datetime.date] = None,
+        context: str = "",
+        date_shift: Optional[bool] = None,
+    ) -> tuple[Dataset, dict[str, Any]]: ...
+    def anonymise(
+        self,
+        k: int = 5,
+        quasi_identifiers: Optional[Sequence[str]] = None,
+        *,
+        outlier_fraction: Optional[float] = None,
+        max_suppressed_fraction: Optional[float] = None,
+        reference_date: Optional[datetime.date] = None,
+    ) -> tuple[Dataset, dict[str, Any]]: ...
+    @property
+    def labelled(self) -> bool: ...
     def to_ndjson(self) -> str: ...
     def write(self, path: _StrPath, format: _OutputFormat = "ndjson") -> Report: ...
     def tables(self) -> list[str]: ...
@@ -78,7 +155,7 @@ class Dataset:
 @final
 class DatasetIter:
     def __iter__(self) -> DatasetIter: ...
-    def __next__(self) -> Union[Measurement, Subject, dict[str, Any]]: ...
+    def __next__(self) -> _Record: ...
 
 @final
 class Measurement:
@@ -152,6 +229,125 @@ class Subject:
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+class _CareRecord:
+    @property
+    def date(self) -> Optional[datetime.date]: ...
+    def rows(self) -> list[dict[str, _Cell]]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Checkup(_CareRecord):
+    """One 特定健診 report; ``rows()`` gives one dict per result."""
+
+    @property
+    def type(self) -> Literal["checkup"]: ...
+    @property
+    def subject(self) -> Optional[Subject]: ...
+
+@final
+class MedicationDispense(_CareRecord):
+    """One dispensed drug (マイナポータル 薬剤情報)."""
+
+    @property
+    def type(self) -> Literal["medicationDispense"]: ...
+
+@final
+class Immunization(_CareRecord):
+    """One vaccination."""
+
+    @property
+    def type(self) -> Literal["immunization"]: ...
+
+@final
+class MedicalExpense(_CareRecord):
+    """One medical-expense notice row (医療費通知情報)."""
+
+    @property
+    def type(self) -> Literal["medicalExpense"]: ...
+
+@final
+class ConsentPolicy:
+    """One FHIR Consent (JP_Consent)."""
+
+    @staticmethod
+    def from_fhir(data: Union[str, bytes]) -> ConsentPolicy: ...
+    def to_fhir(self) -> str: ...
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    def decide(
+        self,
+        record: _Record,
+        recipient: str,
+        purpose: _Purpose,
+        at: Optional[datetime.datetime] = None,
+    ) -> Decision: ...
+
+@final
+class Decision:
+    """Outcome of one consent decision."""
+
+    @property
+    def permit(self) -> bool: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    def __bool__(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class ConsentedExport:
+    """What a consented export wrote and left out."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def report(self) -> Report: ...
+    @property
+    def write_report(self) -> Report: ...
+    @property
+    def permitted(self) -> dict[str, int]: ...
+    @property
+    def denied(self) -> dict[str, int]: ...
+    @property
+    def audit_event(self) -> str: ...
+    @property
+    def provenance_id(self) -> str: ...
+
+@final
+class PseudonymKey:
+    """A pseudonymisation key; only ``key_id`` is ever shown."""
+
+    @staticmethod
+    def from_file(path: _StrPath) -> PseudonymKey: ...
+    @staticmethod
+    def from_env(name: str) -> PseudonymKey: ...
+    @staticmethod
+    def generate() -> PseudonymKey: ...
+    @property
+    def key_id(self) -> str: ...
+
+@final
+class Pseudonymiser:
+    """A profile or rule file applied under a key; ``report()`` accumulates."""
+
+    def __new__(
+        cls,
+        key: PseudonymKey,
+        profile: Union[str, os.PathLike[str], None] = None,
+        *,
+        reference_date: Optional[datetime.date] = None,
+        context: str = "",
+        date_shift: Optional[bool] = None,
+    ) -> Pseudonymiser: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    def report(self) -> dict[str, Any]: ...
+
 @final
 class Report:
     """Counts of a read or write; also indexable like a dict (``report["converted"]``)."""
@@ -198,6 +394,7 @@ class PhrError(Exception):
     code: str
     location: Optional[str]
     line: Optional[int]
+    limit: Optional[str]
 
 class FormatError(PhrError): ...
 class LimitExceeded(PhrError): ...
@@ -206,6 +403,3 @@ class ConsentDenied(PhrError): ...
 class PseudonymKeyError(PhrError): ...
 class ConfigError(PhrError): ...
 class ApiMisuseError(PhrError): ...
-
-# TODO(consent/pseudonymise): bindings for phrkit::policy (ConsentPolicy, Pseudonymiser,
-# Dataset.apply(policy)) land with the core module; ConsentDenied / PseudonymKeyError are their errors.
