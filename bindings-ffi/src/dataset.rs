@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use phrkit::read::{self, Format};
-use phrkit::report::Severity;
 use phrkit::write::{self, WriteOptions};
 
 use crate::error::{guard, FfiResult, PhrkitError};
@@ -70,7 +69,8 @@ pub struct Report {
     pub balanced: bool,
 }
 
-fn report(r: &phrkit::Report) -> Report {
+/// The FFI copy of a core report.
+pub(crate) fn report(r: &phrkit::Report) -> Report {
     Report {
         items_read: r.items_read,
         converted: r.converted,
@@ -85,12 +85,7 @@ fn report(r: &phrkit::Report) -> Report {
             .issues
             .iter()
             .map(|i| Issue {
-                severity: match i.severity {
-                    Severity::Info => "info",
-                    Severity::Warning => "warning",
-                    Severity::Error => "error",
-                }
-                .to_owned(),
+                severity: i.severity.as_str().to_owned(),
                 code: i.code.clone(),
                 location: i.location.to_string(),
                 message: i.message.clone(),
@@ -181,28 +176,30 @@ fn to_core(records: &[PhrRecord]) -> FfiResult<Vec<phrkit::Record>> {
         .collect()
 }
 
-fn write_fhir(records: &[phrkit::Record], format: OutputFormat) -> FfiResult<Vec<u8>> {
-    let container = match format {
+/// The core container for an FFI output format.
+pub(crate) fn core_output(format: OutputFormat) -> write::OutputFormat {
+    match format {
         OutputFormat::Ndjson => write::OutputFormat::Ndjson,
         OutputFormat::BundleCollection => write::OutputFormat::BundleCollection,
         OutputFormat::BundleTransaction => write::OutputFormat::BundleTransaction,
-    };
-    Ok(write::to_vec(records, WriteOptions::new(container))?)
+    }
 }
 
-fn fhir_string(bytes: Vec<u8>) -> FfiResult<String> {
+fn write_fhir(records: &[phrkit::Record], format: OutputFormat) -> FfiResult<Vec<u8>> {
+    Ok(write::to_vec(
+        records,
+        WriteOptions::new(core_output(format)),
+    )?)
+}
+
+/// FHIR bytes as text (phrkit writes UTF-8; anything else is a bug, reported as `Internal`).
+pub(crate) fn fhir_string(bytes: Vec<u8>) -> FfiResult<String> {
     String::from_utf8(bytes).map_err(|_| PhrkitError::Internal {
         code: "not-utf8".into(),
         location: String::new(),
         reason: "the FHIR writer produced bytes that are not UTF-8".into(),
     })
 }
-
-/// The formats phrkit reads, by the names `ReadOptions.format` accepts.
-///
-/// The core has no list of its formats yet (`Format` is non-exhaustive, without `ALL`/`from_name`); this
-/// list is the binding's copy and must grow with it.
-const FORMATS: &[Format] = &[Format::FhirJson, Format::FhirNdjson];
 
 fn options(o: &ReadOptions) -> FfiResult<read::ReadOptions> {
     let mut core = if o.strict {
@@ -211,17 +208,14 @@ fn options(o: &ReadOptions) -> FfiResult<read::ReadOptions> {
         read::ReadOptions::default()
     };
     if let Some(name) = &o.format {
-        let f = FORMATS
-            .iter()
-            .find(|f| f.name() == name.as_str())
-            .ok_or_else(|| {
-                PhrkitError::misuse(
-                    "unknown-format-name",
-                    String::new(),
-                    "no such format; see supportedFormats()",
-                )
-            })?;
-        core.format = Some(*f);
+        let f = Format::from_name(name).ok_or_else(|| {
+            PhrkitError::misuse(
+                "unknown-format-name",
+                String::new(),
+                "no such format; see supportedFormats()",
+            )
+        })?;
+        core.format = Some(f);
     }
     Ok(core)
 }
@@ -229,7 +223,7 @@ fn options(o: &ReadOptions) -> FfiResult<read::ReadOptions> {
 /// Names of the input formats phrkit reads (for `ReadOptions.format`).
 #[uniffi::export]
 pub fn supported_formats() -> FfiResult<Vec<String>> {
-    guard(|| Ok(FORMATS.iter().map(|f| f.name().to_owned()).collect()))
+    guard(|| Ok(Format::ALL.iter().map(|f| f.name().to_owned()).collect()))
 }
 
 /// Reads any supported input held in memory (format detected from the content unless forced).
@@ -262,5 +256,21 @@ pub fn fhir_to_records(fhir: String, options: ReadOptions) -> FfiResult<Vec<PhrR
     guard(|| {
         let ds = read::read_slice(fhir.as_bytes(), &self::options(&options)?)?;
         Ok(ds.records.iter().map(types::record).collect())
+    })
+}
+
+/// Reads an input through a mapping document (phrkit's mapping language, JSON): the way マイナポータル
+/// medication and immunization payloads are read. The mapping is checked first (`PhrkitError.Config`
+/// pointing into it); the input is then read like `readBytes`.
+#[uniffi::export]
+pub fn read_mapped(
+    bytes: Vec<u8>,
+    mapping_json: String,
+    options: ReadOptions,
+) -> FfiResult<Arc<Dataset>> {
+    guard(|| {
+        let mapping = phrkit::read::mapping::Mapping::from_json(mapping_json.as_bytes())?;
+        let ds = mapping.read_slice(&bytes, &self::options(&options)?)?;
+        Ok(Arc::new(Dataset::new(ds.records, ds.report)))
     })
 }

@@ -108,16 +108,6 @@ pub enum PhrkitError {
         /// Explanation.
         reason: String,
     },
-    /// A feature that this version of the binding only reserves (consent, pseudonymisation).
-    #[error("not implemented ({code}): {reason}")]
-    NotImplemented {
-        /// Stable code.
-        code: String,
-        /// Always empty.
-        location: String,
-        /// Explanation.
-        reason: String,
-    },
     /// A bug inside phrkit (a Rust panic), caught before it could unwind into Kotlin or Swift.
     #[error("internal error ({code}): {reason}")]
     Internal {
@@ -151,21 +141,14 @@ impl PhrkitError {
             reason: e.to_string(),
         }
     }
-
-    /// A `NotImplemented` error for a reserved feature.
-    pub(crate) fn not_implemented(code: &str, reason: &str) -> PhrkitError {
-        PhrkitError::NotImplemented {
-            code: code.to_owned(),
-            location: String::new(),
-            reason: reason.to_owned(),
-        }
-    }
 }
 
 impl From<phrkit::Error> for PhrkitError {
     fn from(e: phrkit::Error) -> PhrkitError {
         let location = e.location().map(ToString::to_string).unwrap_or_default();
         let reason = e.to_string();
+        // The core's stable code of the kind, for the variants that have no finer code of their own.
+        let code = e.kind().code().to_owned();
         match e.into_kind() {
             ErrorKind::Io(io) => PhrkitError::Io {
                 code: kebab(&format!("{:?}", io.kind())),
@@ -188,26 +171,30 @@ impl From<phrkit::Error> for PhrkitError {
                 reason,
             },
             ErrorKind::UnknownFormat(_) => PhrkitError::UnknownFormat {
-                code: "unknown-format".into(),
+                code,
                 location,
                 reason,
             },
             ErrorKind::ConsentDenied(_) => PhrkitError::ConsentDenied {
-                code: "consent-denied".into(),
+                code,
                 location,
                 reason,
             },
             ErrorKind::Key(_) => PhrkitError::Key {
-                code: "key".into(),
+                code,
                 location,
                 reason,
             },
             ErrorKind::Config { .. } => PhrkitError::Config {
-                code: "config".into(),
+                code,
                 location,
                 reason,
             },
-            ErrorKind::ApiMisuse(_) => PhrkitError::misuse("api-misuse", location, reason),
+            ErrorKind::ApiMisuse(_) => PhrkitError::ApiMisuse {
+                code,
+                location,
+                reason,
+            },
             // ErrorKind is #[non_exhaustive]: a kind added to the core later still crosses the FFI, as the
             // closest generic variant, until the binding gives it its own.
             _ => PhrkitError::Internal {

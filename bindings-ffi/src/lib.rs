@@ -11,7 +11,9 @@
 //! * **convert** to FHIR JSON / NDJSON and back (`Dataset::to_fhir`, `records_to_fhir`, `fhir_to_records`);
 //! * **errors** as one flat [`PhrkitError`] with `code` + `location` + `reason` on every variant; a Rust
 //!   panic becomes `PhrkitError::Internal` (every export runs inside [`error::guard`]);
-//! * **policy** (consent, pseudonymisation): reserved placeholders that fail with `NotImplemented`.
+//! * **policy**: consent decisions and exports under consent (`Consent`, `decide_consent`,
+//!   `export_with_consent`), pseudonymisation with a key given as bytes (`pseudonymise`) — one call per
+//!   dataset, all rules in `phrkit::policy`;
 //!
 //! Every exported function returns `Result`, so Kotlin and Swift callers always handle the error path.
 //! Bindings are generated with `bindings-ffi/generate.sh` and committed; `check-generated.sh` detects drift.
@@ -29,6 +31,10 @@ mod types;
 
 pub use dataset::{Dataset, Issue, OutputFormat, ReadOptions, Report};
 pub use error::PhrkitError;
+pub use policy::{
+    Consent, ConsentDecision, ConsentExport, ConsentMode, ConsentRequest, PseudonymiseMethod,
+    PseudonymiseOptions, PseudonymisedOutput,
+};
 pub use samples::{Sample, SampleBatch, SampleError};
 pub use types::{
     Address, Coding, Effective, MeasurementValue, MetadataEntry, PersonName, PhrMeasurement,

@@ -148,7 +148,6 @@ fn split(e: PhrkitError) -> (String, String) {
         | PhrkitError::Key { code, reason, .. }
         | PhrkitError::Config { code, reason, .. }
         | PhrkitError::ApiMisuse { code, reason, .. }
-        | PhrkitError::NotImplemented { code, reason, .. }
         | PhrkitError::Internal { code, reason, .. } => (code, reason),
     }
 }

@@ -8,6 +8,9 @@
 //! * instants travel as epoch milliseconds + the UTC offset they were written with + the nanoseconds below
 //!   the millisecond, so `07:01:00.123456+09:00` comes back unchanged;
 //! * units travel as UCUM codes, kinds as PGHD codes (`stepCount`), sexes and sleep stages as their codes;
+//! * マイナポータル / checkup families (checkup, medication, immunization, expense) arrive as read-only
+//!   summaries with their key fields, for display; their full content stays in the `Dataset`, which writes
+//!   them to FHIR unchanged (a summary cannot be converted back — keep the `Dataset`);
 //! * record types this binding does not model yet arrive as `Unsupported` with their type name, so a new
 //!   `phrkit::Record` variant never breaks the FFI build or a reader call.
 //!
@@ -276,7 +279,115 @@ pub struct Subject {
     pub address: Option<Address>,
 }
 
-/// One record: a person, a measurement, or a type this binding does not model yet.
+/// One result item of a checkup.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CheckupItem {
+    /// Item code (JLAC10 / 特定健診 item code).
+    pub code: String,
+    /// Item code system.
+    pub code_system: String,
+    /// Display name, when the source gave one.
+    pub display: Option<String>,
+    /// `quantity`, `coded`, `ordinal`, `text`, `date`, or `none` (no value: see the FHIR output).
+    pub value_type: String,
+    /// The value as text: the decimal as written, the code, the text, or the date `YYYY-MM-DD`.
+    pub value: Option<String>,
+    /// The unit as the source wrote it (quantities only; not necessarily UCUM).
+    pub unit: Option<String>,
+}
+
+/// A 特定健診 checkup (one person, one exam date): key fields for display, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CheckupSummary {
+    /// The examined person.
+    pub subject: Subject,
+    /// Exam date `YYYY-MM-DD`.
+    pub exam_date: String,
+    /// Program code (特定健診 …) as in the source.
+    pub program: String,
+    /// Report category code as in the source.
+    pub report_category: String,
+    /// Insurer number.
+    pub insurer_number: Option<String>,
+    /// Name of the performing institution.
+    pub performer_name: Option<String>,
+    /// The result items in source order.
+    pub results: Vec<CheckupItem>,
+}
+
+/// A dispensed or prescribed drug line (薬剤情報): key fields for display, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct MedicationSummary {
+    /// Drug name as written.
+    pub drug_name: Option<String>,
+    /// Drug code.
+    pub drug_code: Option<String>,
+    /// Its system key (`yj`, `hot9`, `receipt`, … or a URI).
+    pub drug_code_system: Option<String>,
+    /// Prescribing date `YYYY-MM-DD`.
+    pub prescribed: Option<String>,
+    /// Dispensing date `YYYY-MM-DD`.
+    pub dispensed: Option<String>,
+    /// Quantity dispensed, decimal as written.
+    pub quantity: Option<String>,
+    /// Unit of `quantity` as written (`錠`, `mL`).
+    pub quantity_unit: Option<String>,
+    /// Days supplied.
+    pub days_supplied: Option<u32>,
+    /// Usage (用法) text.
+    pub usage: Option<String>,
+    /// Pharmacy name.
+    pub pharmacy: Option<String>,
+}
+
+/// A vaccination (予防接種): key fields for display, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ImmunizationSummary {
+    /// Date of vaccination `YYYY-MM-DD`.
+    pub occurred: String,
+    /// Vaccine name as written.
+    pub vaccine_name: Option<String>,
+    /// Vaccine code.
+    pub vaccine_code: Option<String>,
+    /// Its system key.
+    pub vaccine_code_system: Option<String>,
+    /// Lot number.
+    pub lot: Option<String>,
+    /// Dose number in the series.
+    pub dose_number: Option<u32>,
+    /// Target disease text.
+    pub target_disease: Option<String>,
+    /// Institution name.
+    pub performer: Option<String>,
+}
+
+/// A medical-expense notice row (医療費通知情報): key fields for display, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ExpenseSummary {
+    /// Month of care `YYYY-MM`.
+    pub month: String,
+    /// phrkit's category code (`medical-outpatient`, `pharmacy` …) or, for others, the source label.
+    pub category: String,
+    /// The category as the source labels it (`医科外来`).
+    pub category_label: String,
+    /// Days of care.
+    pub days: Option<u32>,
+    /// Institution name.
+    pub institution_name: Option<String>,
+    /// Institution code (7 or 10 digits).
+    pub institution_code: Option<String>,
+    /// Total cost in yen.
+    pub total_yen: u64,
+    /// Paid by the insurer, yen.
+    pub insurer_yen: u64,
+    /// Paid by public funds, yen.
+    pub public_yen: u64,
+    /// Paid by the patient, yen.
+    pub patient_yen: u64,
+}
+
+/// One record: a person, a measurement, a マイナポータル/checkup family summary, or a type this binding
+/// does not model yet.
 // Variants are not boxed: uniffi copies them by value across the FFI, where a Box has no meaning.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -291,8 +402,27 @@ pub enum PhrRecord {
         /// The measurement.
         measurement: PhrMeasurement,
     },
-    /// A record type of phrkit that this binding version does not model (checkups, medication … as the core
-    /// grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
+    /// A 特定健診 checkup (read-only summary; the `Dataset` keeps the full record for FHIR output).
+    Checkup {
+        /// The checkup.
+        checkup: CheckupSummary,
+    },
+    /// A drug line (read-only summary).
+    Medication {
+        /// The drug line.
+        medication: MedicationSummary,
+    },
+    /// A vaccination (read-only summary).
+    Immunization {
+        /// The vaccination.
+        immunization: ImmunizationSummary,
+    },
+    /// A medical-expense row (read-only summary).
+    Expense {
+        /// The expense row.
+        expense: ExpenseSummary,
+    },
+    /// A record type of phrkit that this binding version does not model (as the core grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
     Unsupported {
         /// phrkit's type name of the record.
         type_name: String,
@@ -447,6 +577,114 @@ fn subject(s: &record::Subject) -> Subject {
     }
 }
 
+fn ymd(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn checkup_item(r: &record::CheckupResult) -> CheckupItem {
+    use record::CheckupValue as V;
+    let (value_type, value, unit) = match &r.value {
+        Some(V::Quantity { value, unit }) => ("quantity", Some(value.to_string()), unit.clone()),
+        Some(V::Coded(c)) => ("coded", Some(c.code.clone()), None),
+        Some(V::Ordinal(c)) => ("ordinal", Some(c.code.clone()), None),
+        Some(V::Text(t)) => ("text", Some(t.clone()), None),
+        Some(V::Date(d)) => ("date", Some(ymd(d)), None),
+        None => ("none", None, None),
+    };
+    CheckupItem {
+        code: r.code.clone(),
+        code_system: r.code_system.clone(),
+        display: r.display.clone(),
+        value_type: value_type.to_owned(),
+        value,
+        unit,
+    }
+}
+
+fn checkup(c: &record::CheckupReport) -> CheckupSummary {
+    CheckupSummary {
+        subject: subject(&c.subject),
+        exam_date: ymd(&c.exam_date),
+        program: c.program.clone(),
+        report_category: c.report_category.clone(),
+        insurer_number: c.insurer_number.clone(),
+        performer_name: c.performer.as_ref().and_then(|p| p.name.clone()),
+        results: c.results.iter().map(checkup_item).collect(),
+    }
+}
+
+/// (name, code, system key) of a drug.
+fn drug(d: &record::Drug) -> (Option<String>, Option<String>, Option<String>) {
+    let code = d.code();
+    (
+        d.name().map(str::to_owned),
+        code.map(|(_, c)| c.to_owned()),
+        code.map(|(s, _)| s.key().to_owned()),
+    )
+}
+
+fn medication(m: &record::MedicationDispense) -> MedicationSummary {
+    let (drug_name, drug_code, drug_code_system) = drug(&m.drug);
+    MedicationSummary {
+        drug_name,
+        drug_code,
+        drug_code_system,
+        prescribed: m.prescribed.as_ref().map(ymd),
+        dispensed: m.dispensed.as_ref().map(ymd),
+        quantity: m.quantity.as_ref().map(|q| q.value().to_string()),
+        quantity_unit: m.quantity.as_ref().map(|q| q.unit().to_owned()),
+        days_supplied: m.days_supplied,
+        usage: m.usage.as_ref().and_then(coded_text),
+        pharmacy: m
+            .pharmacy
+            .as_ref()
+            .and_then(|p| p.name().map(str::to_owned)),
+    }
+}
+
+/// The text of a coded text, else its code.
+fn coded_text(c: &record::CodedText) -> Option<String> {
+    c.text()
+        .map(str::to_owned)
+        .or_else(|| c.coding().map(|k| k.code.clone()))
+}
+
+fn immunization(i: &record::Immunization) -> ImmunizationSummary {
+    let (vaccine_name, vaccine_code, vaccine_code_system) = drug(&i.vaccine);
+    ImmunizationSummary {
+        occurred: ymd(&i.occurred.date()),
+        vaccine_name,
+        vaccine_code,
+        vaccine_code_system,
+        lot: i.lot.clone(),
+        dose_number: i.dose_number,
+        target_disease: i.target_disease.as_ref().and_then(coded_text),
+        performer: i
+            .performer
+            .as_ref()
+            .and_then(|p| p.name().map(str::to_owned)),
+    }
+}
+
+fn expense(e: &record::MedicalExpense) -> ExpenseSummary {
+    ExpenseSummary {
+        month: e.month.to_string(),
+        category: e
+            .category
+            .code()
+            .map(str::to_owned)
+            .unwrap_or_else(|| e.category.label().to_owned()),
+        category_label: e.category.label().to_owned(),
+        days: e.days,
+        institution_name: e.institution.name().map(str::to_owned),
+        institution_code: e.institution.code().map(str::to_owned),
+        total_yen: e.amounts.total,
+        insurer_yen: e.amounts.insurer,
+        public_yen: e.amounts.public,
+        patient_yen: e.amounts.patient,
+    }
+}
+
 /// Converts one core record for Kotlin/Swift.
 pub(crate) fn record(r: &record::Record) -> PhrRecord {
     match r {
@@ -456,7 +694,19 @@ pub(crate) fn record(r: &record::Record) -> PhrRecord {
         record::Record::Measurement(m) => PhrRecord::Measurement {
             measurement: measurement(m),
         },
-        // Record is #[non_exhaustive]: checkups, medication … added to the core arrive here.
+        record::Record::Checkup(c) => PhrRecord::Checkup {
+            checkup: checkup(c),
+        },
+        record::Record::Medication(m) => PhrRecord::Medication {
+            medication: medication(m),
+        },
+        record::Record::Immunization(i) => PhrRecord::Immunization {
+            immunization: immunization(i),
+        },
+        record::Record::Expense(e) => PhrRecord::Expense {
+            expense: expense(e),
+        },
+        // Record is #[non_exhaustive]: a family added to the core later arrives here.
         other => PhrRecord::Unsupported {
             type_name: other.type_name().into_owned(),
         },
@@ -717,6 +967,14 @@ impl ToCore {
             PhrRecord::Measurement { measurement } => Ok(record::Record::Measurement(
                 self.measurement(measurement, &loc)?,
             )),
+            PhrRecord::Checkup { .. }
+            | PhrRecord::Medication { .. }
+            | PhrRecord::Immunization { .. }
+            | PhrRecord::Expense { .. } => Err(misuse(
+                &loc,
+                "read-only-record",
+                "a checkup/medication/immunization/expense summary cannot be converted back; keep the Dataset instead",
+            )),
             PhrRecord::Unsupported { .. } => Err(misuse(
                 &loc,
                 "unsupported-record",
@@ -798,6 +1056,64 @@ mod tests {
         assert!(
             matches!(decimal("1e", "#/2"), Err(PhrkitError::ApiMisuse { code, location, .. })
             if code == "bad-decimal" && location == "#/2")
+        );
+    }
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn checkups_and_immunizations_arrive_with_their_key_fields() {
+        let ds = crate::dataset::read_bytes(
+            fixture("kenshin/hc08_sample.xml"),
+            crate::ReadOptions::default(),
+        )
+        .unwrap();
+        let recs = ds.records().unwrap();
+        let Some(PhrRecord::Checkup { checkup }) =
+            recs.iter().find(|r| matches!(r, PhrRecord::Checkup { .. }))
+        else {
+            panic!("no checkup")
+        };
+        assert_eq!(checkup.exam_date.len(), 10);
+        assert!(!checkup.results.is_empty());
+        assert!(checkup
+            .results
+            .iter()
+            .any(|r| r.value_type == "quantity" && r.unit.is_some()));
+        let mapping = String::from_utf8(fixture("myna_portal/immunization_mapping.json")).unwrap();
+        let ds = crate::dataset::read_mapped(
+            fixture("myna_portal/immunization.csv"),
+            mapping,
+            crate::ReadOptions::default(),
+        )
+        .unwrap();
+        let imms: Vec<ImmunizationSummary> = ds
+            .records()
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r {
+                PhrRecord::Immunization { immunization } => Some(immunization),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(imms.len(), 2);
+        assert_eq!(imms[0].occurred, "2025-10-01");
+        assert_eq!(imms[0].lot.as_deref(), Some("AB1234"));
+        assert_eq!(imms[1].dose_number, Some(1));
+        // A summary is read-only: converting it back is refused with a typed error.
+        let e = ToCore::default()
+            .record(
+                &PhrRecord::Immunization {
+                    immunization: imms[0].clone(),
+                },
+                4,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, PhrkitError::ApiMisuse { ref code, ref location, .. }
+            if code == "read-only-record" && location == "#/4")
         );
     }
 }

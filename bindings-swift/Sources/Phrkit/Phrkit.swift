@@ -634,6 +634,182 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * A parsed FHIR R4 Consent: an opaque handle, reused across calls without parsing again.
+ */
+public protocol ConsentProtocol: AnyObject, Sendable {
+    
+    /**
+     * The consent's own id (`Consent.id`), if any: decisions name their rule as `Consent/<id>#…`.
+     */
+    func id() throws  -> String?
+    
+    /**
+     * `Consent.status` code (`active`, `inactive`, …); only `active` consents can permit.
+     */
+    func status() throws  -> String
+    
+    /**
+     * The consent written back as FHIR R4 JSON (JP_Consent profile).
+     */
+    func toFhirJson() throws  -> String
+    
+}
+/**
+ * A parsed FHIR R4 Consent: an opaque handle, reused across calls without parsing again.
+ */
+open class Consent: ConsentProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_phrkit_ffi_fn_clone_consent(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_phrkit_ffi_fn_free_consent(handle, $0) }
+    }
+
+    
+    /**
+     * Parses a FHIR R4 Consent resource (JSON). Errors point at the element (`/provision/provision/0/type`)
+     * and never quote its value.
+     */
+public static func fromFhirJson(json: String)throws  -> Consent  {
+    return try  FfiConverterTypeConsent_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_constructor_consent_from_fhir_json(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * The consent's own id (`Consent.id`), if any: decisions name their rule as `Consent/<id>#…`.
+     */
+open func id()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_method_consent_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `Consent.status` code (`active`, `inactive`, …); only `active` consents can permit.
+     */
+open func status()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_method_consent_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The consent written back as FHIR R4 JSON (JP_Consent profile).
+     */
+open func toFhirJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_method_consent_to_fhir_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsent: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Consent
+
+    public static func lift(_ handle: UInt64) throws -> Consent {
+        return Consent(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Consent) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Consent {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Consent, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsent_lift(_ handle: UInt64) throws -> Consent {
+    return try FfiConverterTypeConsent.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsent_lower(_ value: Consent) -> UInt64 {
+    return FfiConverterTypeConsent.lower(value)
+}
+
+
+
+
+
+
+/**
  * Records read from one input (or built from samples), with the account of how.
  */
 public protocol DatasetProtocol: AnyObject, Sendable {
@@ -942,6 +1118,234 @@ public func FfiConverterTypeAddress_lower(_ value: Address) -> RustBuffer {
 
 
 /**
+ * One result item of a checkup.
+ */
+public struct CheckupItem: Equatable, Hashable {
+    /**
+     * Item code (JLAC10 / 特定健診 item code).
+     */
+    public var code: String
+    /**
+     * Item code system.
+     */
+    public var codeSystem: String
+    /**
+     * Display name, when the source gave one.
+     */
+    public var display: String?
+    /**
+     * `quantity`, `coded`, `ordinal`, `text`, `date`, or `none` (no value: see the FHIR output).
+     */
+    public var valueType: String
+    /**
+     * The value as text: the decimal as written, the code, the text, or the date `YYYY-MM-DD`.
+     */
+    public var value: String?
+    /**
+     * The unit as the source wrote it (quantities only; not necessarily UCUM).
+     */
+    public var unit: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Item code (JLAC10 / 特定健診 item code).
+         */code: String, 
+        /**
+         * Item code system.
+         */codeSystem: String, 
+        /**
+         * Display name, when the source gave one.
+         */display: String?, 
+        /**
+         * `quantity`, `coded`, `ordinal`, `text`, `date`, or `none` (no value: see the FHIR output).
+         */valueType: String, 
+        /**
+         * The value as text: the decimal as written, the code, the text, or the date `YYYY-MM-DD`.
+         */value: String?, 
+        /**
+         * The unit as the source wrote it (quantities only; not necessarily UCUM).
+         */unit: String?) {
+        self.code = code
+        self.codeSystem = codeSystem
+        self.display = display
+        self.valueType = valueType
+        self.value = value
+        self.unit = unit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckupItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckupItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckupItem {
+        return
+            try CheckupItem(
+                code: FfiConverterString.read(from: &buf), 
+                codeSystem: FfiConverterString.read(from: &buf), 
+                display: FfiConverterOptionString.read(from: &buf), 
+                valueType: FfiConverterString.read(from: &buf), 
+                value: FfiConverterOptionString.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckupItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.codeSystem, into: &buf)
+        FfiConverterOptionString.write(value.display, into: &buf)
+        FfiConverterString.write(value.valueType, into: &buf)
+        FfiConverterOptionString.write(value.value, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupItem_lift(_ buf: RustBuffer) throws -> CheckupItem {
+    return try FfiConverterTypeCheckupItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupItem_lower(_ value: CheckupItem) -> RustBuffer {
+    return FfiConverterTypeCheckupItem.lower(value)
+}
+
+
+/**
+ * A 特定健診 checkup (one person, one exam date): key fields for display, read-only.
+ */
+public struct CheckupSummary: Equatable, Hashable {
+    /**
+     * The examined person.
+     */
+    public var subject: Subject
+    /**
+     * Exam date `YYYY-MM-DD`.
+     */
+    public var examDate: String
+    /**
+     * Program code (特定健診 …) as in the source.
+     */
+    public var program: String
+    /**
+     * Report category code as in the source.
+     */
+    public var reportCategory: String
+    /**
+     * Insurer number.
+     */
+    public var insurerNumber: String?
+    /**
+     * Name of the performing institution.
+     */
+    public var performerName: String?
+    /**
+     * The result items in source order.
+     */
+    public var results: [CheckupItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The examined person.
+         */subject: Subject, 
+        /**
+         * Exam date `YYYY-MM-DD`.
+         */examDate: String, 
+        /**
+         * Program code (特定健診 …) as in the source.
+         */program: String, 
+        /**
+         * Report category code as in the source.
+         */reportCategory: String, 
+        /**
+         * Insurer number.
+         */insurerNumber: String?, 
+        /**
+         * Name of the performing institution.
+         */performerName: String?, 
+        /**
+         * The result items in source order.
+         */results: [CheckupItem]) {
+        self.subject = subject
+        self.examDate = examDate
+        self.program = program
+        self.reportCategory = reportCategory
+        self.insurerNumber = insurerNumber
+        self.performerName = performerName
+        self.results = results
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckupSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckupSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckupSummary {
+        return
+            try CheckupSummary(
+                subject: FfiConverterTypeSubject.read(from: &buf), 
+                examDate: FfiConverterString.read(from: &buf), 
+                program: FfiConverterString.read(from: &buf), 
+                reportCategory: FfiConverterString.read(from: &buf), 
+                insurerNumber: FfiConverterOptionString.read(from: &buf), 
+                performerName: FfiConverterOptionString.read(from: &buf), 
+                results: FfiConverterSequenceTypeCheckupItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckupSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeSubject.write(value.subject, into: &buf)
+        FfiConverterString.write(value.examDate, into: &buf)
+        FfiConverterString.write(value.program, into: &buf)
+        FfiConverterString.write(value.reportCategory, into: &buf)
+        FfiConverterOptionString.write(value.insurerNumber, into: &buf)
+        FfiConverterOptionString.write(value.performerName, into: &buf)
+        FfiConverterSequenceTypeCheckupItem.write(value.results, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupSummary_lift(_ buf: RustBuffer) throws -> CheckupSummary {
+    return try FfiConverterTypeCheckupSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupSummary_lower(_ value: CheckupSummary) -> RustBuffer {
+    return FfiConverterTypeCheckupSummary.lower(value)
+}
+
+
+/**
  * A code from a code system.
  */
 public struct Coding: Equatable, Hashable {
@@ -1017,6 +1421,575 @@ public func FfiConverterTypeCoding_lift(_ buf: RustBuffer) throws -> Coding {
 #endif
 public func FfiConverterTypeCoding_lower(_ value: Coding) -> RustBuffer {
     return FfiConverterTypeCoding.lower(value)
+}
+
+
+/**
+ * The outcome of the consents for one record.
+ */
+public struct ConsentDecision: Equatable, Hashable {
+    /**
+     * Whether the record may be disclosed.
+     */
+    public var permit: Bool
+    /**
+     * The deciding rule: `Consent/<id>#provision.provision[0]`, `Consent/<id>#status` or `no-consent`.
+     */
+    public var rule: String
+    /**
+     * Why: `permitted`, `denied-by-provision`, `denied-by-base-policy`, `consent-not-active`,
+     * `consent-outside-period`, `no-consent`.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the record may be disclosed.
+         */permit: Bool, 
+        /**
+         * The deciding rule: `Consent/<id>#provision.provision[0]`, `Consent/<id>#status` or `no-consent`.
+         */rule: String, 
+        /**
+         * Why: `permitted`, `denied-by-provision`, `denied-by-base-policy`, `consent-not-active`,
+         * `consent-outside-period`, `no-consent`.
+         */reason: String) {
+        self.permit = permit
+        self.rule = rule
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConsentDecision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentDecision: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentDecision {
+        return
+            try ConsentDecision(
+                permit: FfiConverterBool.read(from: &buf), 
+                rule: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConsentDecision, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.permit, into: &buf)
+        FfiConverterString.write(value.rule, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentDecision_lift(_ buf: RustBuffer) throws -> ConsentDecision {
+    return try FfiConverterTypeConsentDecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentDecision_lower(_ value: ConsentDecision) -> RustBuffer {
+    return FfiConverterTypeConsentDecision.lower(value)
+}
+
+
+/**
+ * What an export under consent wrote and withheld.
+ */
+public struct ConsentExport: Equatable, Hashable {
+    /**
+     * The FHIR R4 output (permitted records, then the Consent(s) and a Provenance).
+     */
+    public var fhir: String
+    /**
+     * Records written.
+     */
+    public var permitted: UInt64
+    /**
+     * Records withheld.
+     */
+    public var denied: UInt64
+    /**
+     * Records withheld, by `consent-denied:<rule>`.
+     */
+    public var deniedByRule: [String: UInt64]
+    /**
+     * Records written, by record type.
+     */
+    public var permittedByType: [String: UInt64]
+    /**
+     * The consent account (items read = permitted + skipped by rule).
+     */
+    public var report: Report
+    /**
+     * The FHIR AuditEvent (JSON) of this export, for the app's own audit log; not part of `fhir`.
+     */
+    public var auditEventJson: String
+    /**
+     * Id of the Provenance at the end of `fhir`.
+     */
+    public var provenanceId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The FHIR R4 output (permitted records, then the Consent(s) and a Provenance).
+         */fhir: String, 
+        /**
+         * Records written.
+         */permitted: UInt64, 
+        /**
+         * Records withheld.
+         */denied: UInt64, 
+        /**
+         * Records withheld, by `consent-denied:<rule>`.
+         */deniedByRule: [String: UInt64], 
+        /**
+         * Records written, by record type.
+         */permittedByType: [String: UInt64], 
+        /**
+         * The consent account (items read = permitted + skipped by rule).
+         */report: Report, 
+        /**
+         * The FHIR AuditEvent (JSON) of this export, for the app's own audit log; not part of `fhir`.
+         */auditEventJson: String, 
+        /**
+         * Id of the Provenance at the end of `fhir`.
+         */provenanceId: String) {
+        self.fhir = fhir
+        self.permitted = permitted
+        self.denied = denied
+        self.deniedByRule = deniedByRule
+        self.permittedByType = permittedByType
+        self.report = report
+        self.auditEventJson = auditEventJson
+        self.provenanceId = provenanceId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConsentExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentExport {
+        return
+            try ConsentExport(
+                fhir: FfiConverterString.read(from: &buf), 
+                permitted: FfiConverterUInt64.read(from: &buf), 
+                denied: FfiConverterUInt64.read(from: &buf), 
+                deniedByRule: FfiConverterDictionaryStringUInt64.read(from: &buf), 
+                permittedByType: FfiConverterDictionaryStringUInt64.read(from: &buf), 
+                report: FfiConverterTypeReport.read(from: &buf), 
+                auditEventJson: FfiConverterString.read(from: &buf), 
+                provenanceId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConsentExport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.fhir, into: &buf)
+        FfiConverterUInt64.write(value.permitted, into: &buf)
+        FfiConverterUInt64.write(value.denied, into: &buf)
+        FfiConverterDictionaryStringUInt64.write(value.deniedByRule, into: &buf)
+        FfiConverterDictionaryStringUInt64.write(value.permittedByType, into: &buf)
+        FfiConverterTypeReport.write(value.report, into: &buf)
+        FfiConverterString.write(value.auditEventJson, into: &buf)
+        FfiConverterString.write(value.provenanceId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentExport_lift(_ buf: RustBuffer) throws -> ConsentExport {
+    return try FfiConverterTypeConsentExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentExport_lower(_ value: ConsentExport) -> RustBuffer {
+    return FfiConverterTypeConsentExport.lower(value)
+}
+
+
+/**
+ * Who receives the data, why, and when: the question every consent decision answers.
+ */
+public struct ConsentRequest: Equatable, Hashable {
+    /**
+     * The recipient as a FHIR reference (`Organization/research-partner`), matched against
+     * `provision.actor.reference`.
+     */
+    public var recipient: String
+    /**
+     * Purpose of use (e.g. `http://terminology.hl7.org/CodeSystem/v3-ActReason` `HRESCH`).
+     */
+    public var purpose: Coding
+    /**
+     * When the disclosure happens; consent periods are evaluated at this instant.
+     */
+    public var at: Timestamp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The recipient as a FHIR reference (`Organization/research-partner`), matched against
+         * `provision.actor.reference`.
+         */recipient: String, 
+        /**
+         * Purpose of use (e.g. `http://terminology.hl7.org/CodeSystem/v3-ActReason` `HRESCH`).
+         */purpose: Coding, 
+        /**
+         * When the disclosure happens; consent periods are evaluated at this instant.
+         */at: Timestamp) {
+        self.recipient = recipient
+        self.purpose = purpose
+        self.at = at
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConsentRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentRequest {
+        return
+            try ConsentRequest(
+                recipient: FfiConverterString.read(from: &buf), 
+                purpose: FfiConverterTypeCoding.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConsentRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.recipient, into: &buf)
+        FfiConverterTypeCoding.write(value.purpose, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentRequest_lift(_ buf: RustBuffer) throws -> ConsentRequest {
+    return try FfiConverterTypeConsentRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentRequest_lower(_ value: ConsentRequest) -> RustBuffer {
+    return FfiConverterTypeConsentRequest.lower(value)
+}
+
+
+/**
+ * A medical-expense notice row (医療費通知情報): key fields for display, read-only.
+ */
+public struct ExpenseSummary: Equatable, Hashable {
+    /**
+     * Month of care `YYYY-MM`.
+     */
+    public var month: String
+    /**
+     * phrkit's category code (`medical-outpatient`, `pharmacy` …) or, for others, the source label.
+     */
+    public var category: String
+    /**
+     * The category as the source labels it (`医科外来`).
+     */
+    public var categoryLabel: String
+    /**
+     * Days of care.
+     */
+    public var days: UInt32?
+    /**
+     * Institution name.
+     */
+    public var institutionName: String?
+    /**
+     * Institution code (7 or 10 digits).
+     */
+    public var institutionCode: String?
+    /**
+     * Total cost in yen.
+     */
+    public var totalYen: UInt64
+    /**
+     * Paid by the insurer, yen.
+     */
+    public var insurerYen: UInt64
+    /**
+     * Paid by public funds, yen.
+     */
+    public var publicYen: UInt64
+    /**
+     * Paid by the patient, yen.
+     */
+    public var patientYen: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Month of care `YYYY-MM`.
+         */month: String, 
+        /**
+         * phrkit's category code (`medical-outpatient`, `pharmacy` …) or, for others, the source label.
+         */category: String, 
+        /**
+         * The category as the source labels it (`医科外来`).
+         */categoryLabel: String, 
+        /**
+         * Days of care.
+         */days: UInt32?, 
+        /**
+         * Institution name.
+         */institutionName: String?, 
+        /**
+         * Institution code (7 or 10 digits).
+         */institutionCode: String?, 
+        /**
+         * Total cost in yen.
+         */totalYen: UInt64, 
+        /**
+         * Paid by the insurer, yen.
+         */insurerYen: UInt64, 
+        /**
+         * Paid by public funds, yen.
+         */publicYen: UInt64, 
+        /**
+         * Paid by the patient, yen.
+         */patientYen: UInt64) {
+        self.month = month
+        self.category = category
+        self.categoryLabel = categoryLabel
+        self.days = days
+        self.institutionName = institutionName
+        self.institutionCode = institutionCode
+        self.totalYen = totalYen
+        self.insurerYen = insurerYen
+        self.publicYen = publicYen
+        self.patientYen = patientYen
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExpenseSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExpenseSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExpenseSummary {
+        return
+            try ExpenseSummary(
+                month: FfiConverterString.read(from: &buf), 
+                category: FfiConverterString.read(from: &buf), 
+                categoryLabel: FfiConverterString.read(from: &buf), 
+                days: FfiConverterOptionUInt32.read(from: &buf), 
+                institutionName: FfiConverterOptionString.read(from: &buf), 
+                institutionCode: FfiConverterOptionString.read(from: &buf), 
+                totalYen: FfiConverterUInt64.read(from: &buf), 
+                insurerYen: FfiConverterUInt64.read(from: &buf), 
+                publicYen: FfiConverterUInt64.read(from: &buf), 
+                patientYen: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExpenseSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.month, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.categoryLabel, into: &buf)
+        FfiConverterOptionUInt32.write(value.days, into: &buf)
+        FfiConverterOptionString.write(value.institutionName, into: &buf)
+        FfiConverterOptionString.write(value.institutionCode, into: &buf)
+        FfiConverterUInt64.write(value.totalYen, into: &buf)
+        FfiConverterUInt64.write(value.insurerYen, into: &buf)
+        FfiConverterUInt64.write(value.publicYen, into: &buf)
+        FfiConverterUInt64.write(value.patientYen, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpenseSummary_lift(_ buf: RustBuffer) throws -> ExpenseSummary {
+    return try FfiConverterTypeExpenseSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpenseSummary_lower(_ value: ExpenseSummary) -> RustBuffer {
+    return FfiConverterTypeExpenseSummary.lower(value)
+}
+
+
+/**
+ * A vaccination (予防接種): key fields for display, read-only.
+ */
+public struct ImmunizationSummary: Equatable, Hashable {
+    /**
+     * Date of vaccination `YYYY-MM-DD`.
+     */
+    public var occurred: String
+    /**
+     * Vaccine name as written.
+     */
+    public var vaccineName: String?
+    /**
+     * Vaccine code.
+     */
+    public var vaccineCode: String?
+    /**
+     * Its system key.
+     */
+    public var vaccineCodeSystem: String?
+    /**
+     * Lot number.
+     */
+    public var lot: String?
+    /**
+     * Dose number in the series.
+     */
+    public var doseNumber: UInt32?
+    /**
+     * Target disease text.
+     */
+    public var targetDisease: String?
+    /**
+     * Institution name.
+     */
+    public var performer: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Date of vaccination `YYYY-MM-DD`.
+         */occurred: String, 
+        /**
+         * Vaccine name as written.
+         */vaccineName: String?, 
+        /**
+         * Vaccine code.
+         */vaccineCode: String?, 
+        /**
+         * Its system key.
+         */vaccineCodeSystem: String?, 
+        /**
+         * Lot number.
+         */lot: String?, 
+        /**
+         * Dose number in the series.
+         */doseNumber: UInt32?, 
+        /**
+         * Target disease text.
+         */targetDisease: String?, 
+        /**
+         * Institution name.
+         */performer: String?) {
+        self.occurred = occurred
+        self.vaccineName = vaccineName
+        self.vaccineCode = vaccineCode
+        self.vaccineCodeSystem = vaccineCodeSystem
+        self.lot = lot
+        self.doseNumber = doseNumber
+        self.targetDisease = targetDisease
+        self.performer = performer
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImmunizationSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImmunizationSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImmunizationSummary {
+        return
+            try ImmunizationSummary(
+                occurred: FfiConverterString.read(from: &buf), 
+                vaccineName: FfiConverterOptionString.read(from: &buf), 
+                vaccineCode: FfiConverterOptionString.read(from: &buf), 
+                vaccineCodeSystem: FfiConverterOptionString.read(from: &buf), 
+                lot: FfiConverterOptionString.read(from: &buf), 
+                doseNumber: FfiConverterOptionUInt32.read(from: &buf), 
+                targetDisease: FfiConverterOptionString.read(from: &buf), 
+                performer: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImmunizationSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.occurred, into: &buf)
+        FfiConverterOptionString.write(value.vaccineName, into: &buf)
+        FfiConverterOptionString.write(value.vaccineCode, into: &buf)
+        FfiConverterOptionString.write(value.vaccineCodeSystem, into: &buf)
+        FfiConverterOptionString.write(value.lot, into: &buf)
+        FfiConverterOptionUInt32.write(value.doseNumber, into: &buf)
+        FfiConverterOptionString.write(value.targetDisease, into: &buf)
+        FfiConverterOptionString.write(value.performer, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImmunizationSummary_lift(_ buf: RustBuffer) throws -> ImmunizationSummary {
+    return try FfiConverterTypeImmunizationSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImmunizationSummary_lower(_ value: ImmunizationSummary) -> RustBuffer {
+    return FfiConverterTypeImmunizationSummary.lower(value)
 }
 
 
@@ -1185,6 +2158,155 @@ public func FfiConverterTypeKindInfo_lift(_ buf: RustBuffer) throws -> KindInfo 
 #endif
 public func FfiConverterTypeKindInfo_lower(_ value: KindInfo) -> RustBuffer {
     return FfiConverterTypeKindInfo.lower(value)
+}
+
+
+/**
+ * A dispensed or prescribed drug line (薬剤情報): key fields for display, read-only.
+ */
+public struct MedicationSummary: Equatable, Hashable {
+    /**
+     * Drug name as written.
+     */
+    public var drugName: String?
+    /**
+     * Drug code.
+     */
+    public var drugCode: String?
+    /**
+     * Its system key (`yj`, `hot9`, `receipt`, … or a URI).
+     */
+    public var drugCodeSystem: String?
+    /**
+     * Prescribing date `YYYY-MM-DD`.
+     */
+    public var prescribed: String?
+    /**
+     * Dispensing date `YYYY-MM-DD`.
+     */
+    public var dispensed: String?
+    /**
+     * Quantity dispensed, decimal as written.
+     */
+    public var quantity: String?
+    /**
+     * Unit of `quantity` as written (`錠`, `mL`).
+     */
+    public var quantityUnit: String?
+    /**
+     * Days supplied.
+     */
+    public var daysSupplied: UInt32?
+    /**
+     * Usage (用法) text.
+     */
+    public var usage: String?
+    /**
+     * Pharmacy name.
+     */
+    public var pharmacy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Drug name as written.
+         */drugName: String?, 
+        /**
+         * Drug code.
+         */drugCode: String?, 
+        /**
+         * Its system key (`yj`, `hot9`, `receipt`, … or a URI).
+         */drugCodeSystem: String?, 
+        /**
+         * Prescribing date `YYYY-MM-DD`.
+         */prescribed: String?, 
+        /**
+         * Dispensing date `YYYY-MM-DD`.
+         */dispensed: String?, 
+        /**
+         * Quantity dispensed, decimal as written.
+         */quantity: String?, 
+        /**
+         * Unit of `quantity` as written (`錠`, `mL`).
+         */quantityUnit: String?, 
+        /**
+         * Days supplied.
+         */daysSupplied: UInt32?, 
+        /**
+         * Usage (用法) text.
+         */usage: String?, 
+        /**
+         * Pharmacy name.
+         */pharmacy: String?) {
+        self.drugName = drugName
+        self.drugCode = drugCode
+        self.drugCodeSystem = drugCodeSystem
+        self.prescribed = prescribed
+        self.dispensed = dispensed
+        self.quantity = quantity
+        self.quantityUnit = quantityUnit
+        self.daysSupplied = daysSupplied
+        self.usage = usage
+        self.pharmacy = pharmacy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MedicationSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMedicationSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MedicationSummary {
+        return
+            try MedicationSummary(
+                drugName: FfiConverterOptionString.read(from: &buf), 
+                drugCode: FfiConverterOptionString.read(from: &buf), 
+                drugCodeSystem: FfiConverterOptionString.read(from: &buf), 
+                prescribed: FfiConverterOptionString.read(from: &buf), 
+                dispensed: FfiConverterOptionString.read(from: &buf), 
+                quantity: FfiConverterOptionString.read(from: &buf), 
+                quantityUnit: FfiConverterOptionString.read(from: &buf), 
+                daysSupplied: FfiConverterOptionUInt32.read(from: &buf), 
+                usage: FfiConverterOptionString.read(from: &buf), 
+                pharmacy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MedicationSummary, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.drugName, into: &buf)
+        FfiConverterOptionString.write(value.drugCode, into: &buf)
+        FfiConverterOptionString.write(value.drugCodeSystem, into: &buf)
+        FfiConverterOptionString.write(value.prescribed, into: &buf)
+        FfiConverterOptionString.write(value.dispensed, into: &buf)
+        FfiConverterOptionString.write(value.quantity, into: &buf)
+        FfiConverterOptionString.write(value.quantityUnit, into: &buf)
+        FfiConverterOptionUInt32.write(value.daysSupplied, into: &buf)
+        FfiConverterOptionString.write(value.usage, into: &buf)
+        FfiConverterOptionString.write(value.pharmacy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMedicationSummary_lift(_ buf: RustBuffer) throws -> MedicationSummary {
+    return try FfiConverterTypeMedicationSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMedicationSummary_lower(_ value: MedicationSummary) -> RustBuffer {
+    return FfiConverterTypeMedicationSummary.lower(value)
 }
 
 
@@ -1472,6 +2594,210 @@ public func FfiConverterTypePhrMeasurement_lift(_ buf: RustBuffer) throws -> Phr
 #endif
 public func FfiConverterTypePhrMeasurement_lower(_ value: PhrMeasurement) -> RustBuffer {
     return FfiConverterTypePhrMeasurement.lower(value)
+}
+
+
+/**
+ * Options of [`pseudonymise`].
+ */
+public struct PseudonymiseOptions: Equatable, Hashable {
+    /**
+     * Reference date `YYYY-MM-DD` (usually the export date) for age bands; fixed by the caller so the
+     * output is reproducible.
+     */
+    public var referenceDate: String
+    /**
+     * Recipient/delivery context mixed into the key derivation: different contexts give unlinkable
+     * pseudonyms for the same person. Empty for none.
+     */
+    public var context: String
+    /**
+     * Shift event times by a per-person offset.
+     */
+    public var dateShift: Bool
+    /**
+     * Largest shift in days (±).
+     */
+    public var maxShiftDays: UInt32
+    /**
+     * Shift by whole weeks only (keeps weekdays).
+     */
+    public var weekdayPreserving: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Reference date `YYYY-MM-DD` (usually the export date) for age bands; fixed by the caller so the
+         * output is reproducible.
+         */referenceDate: String, 
+        /**
+         * Recipient/delivery context mixed into the key derivation: different contexts give unlinkable
+         * pseudonyms for the same person. Empty for none.
+         */context: String = "", 
+        /**
+         * Shift event times by a per-person offset.
+         */dateShift: Bool = true, 
+        /**
+         * Largest shift in days (±).
+         */maxShiftDays: UInt32 = UInt32(50), 
+        /**
+         * Shift by whole weeks only (keeps weekdays).
+         */weekdayPreserving: Bool = false) {
+        self.referenceDate = referenceDate
+        self.context = context
+        self.dateShift = dateShift
+        self.maxShiftDays = maxShiftDays
+        self.weekdayPreserving = weekdayPreserving
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PseudonymiseOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePseudonymiseOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PseudonymiseOptions {
+        return
+            try PseudonymiseOptions(
+                referenceDate: FfiConverterString.read(from: &buf), 
+                context: FfiConverterString.read(from: &buf), 
+                dateShift: FfiConverterBool.read(from: &buf), 
+                maxShiftDays: FfiConverterUInt32.read(from: &buf), 
+                weekdayPreserving: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PseudonymiseOptions, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.referenceDate, into: &buf)
+        FfiConverterString.write(value.context, into: &buf)
+        FfiConverterBool.write(value.dateShift, into: &buf)
+        FfiConverterUInt32.write(value.maxShiftDays, into: &buf)
+        FfiConverterBool.write(value.weekdayPreserving, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymiseOptions_lift(_ buf: RustBuffer) throws -> PseudonymiseOptions {
+    return try FfiConverterTypePseudonymiseOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymiseOptions_lower(_ value: PseudonymiseOptions) -> RustBuffer {
+    return FfiConverterTypePseudonymiseOptions.lower(value)
+}
+
+
+/**
+ * The result of [`pseudonymise`].
+ */
+public struct PseudonymisedOutput: Equatable, Hashable {
+    /**
+     * FHIR R4 output; every resource carries `meta.security` labels (`PSEUDED` / `ANONYED` …).
+     */
+    public var fhir: String
+    /**
+     * Records in.
+     */
+    public var recordsIn: UInt64
+    /**
+     * Records out (records in minus suppressed and failed).
+     */
+    public var recordsOut: UInt64
+    /**
+     * phrkit's change report as JSON: field path → method → count, labels, k-anonymity outcome, key id
+     * (a fingerprint, never the key). Holds no input value.
+     */
+    public var changeReportJson: String
+    /**
+     * The writer's account of the output (resources by type).
+     */
+    public var report: Report
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * FHIR R4 output; every resource carries `meta.security` labels (`PSEUDED` / `ANONYED` …).
+         */fhir: String, 
+        /**
+         * Records in.
+         */recordsIn: UInt64, 
+        /**
+         * Records out (records in minus suppressed and failed).
+         */recordsOut: UInt64, 
+        /**
+         * phrkit's change report as JSON: field path → method → count, labels, k-anonymity outcome, key id
+         * (a fingerprint, never the key). Holds no input value.
+         */changeReportJson: String, 
+        /**
+         * The writer's account of the output (resources by type).
+         */report: Report) {
+        self.fhir = fhir
+        self.recordsIn = recordsIn
+        self.recordsOut = recordsOut
+        self.changeReportJson = changeReportJson
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PseudonymisedOutput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePseudonymisedOutput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PseudonymisedOutput {
+        return
+            try PseudonymisedOutput(
+                fhir: FfiConverterString.read(from: &buf), 
+                recordsIn: FfiConverterUInt64.read(from: &buf), 
+                recordsOut: FfiConverterUInt64.read(from: &buf), 
+                changeReportJson: FfiConverterString.read(from: &buf), 
+                report: FfiConverterTypeReport.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PseudonymisedOutput, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.fhir, into: &buf)
+        FfiConverterUInt64.write(value.recordsIn, into: &buf)
+        FfiConverterUInt64.write(value.recordsOut, into: &buf)
+        FfiConverterString.write(value.changeReportJson, into: &buf)
+        FfiConverterTypeReport.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymisedOutput_lift(_ buf: RustBuffer) throws -> PseudonymisedOutput {
+    return try FfiConverterTypePseudonymisedOutput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymisedOutput_lower(_ value: PseudonymisedOutput) -> RustBuffer {
+    return FfiConverterTypePseudonymisedOutput.lower(value)
 }
 
 
@@ -2656,6 +3982,82 @@ public func FfiConverterTypeWorkout_lower(_ value: Workout) -> RustBuffer {
 
 
 /**
+ * Whether an export enforces consent.
+ */
+
+public enum ConsentMode: Equatable, Hashable {
+    
+    /**
+     * Every record needs a permitting consent; no consent at all fails with `ConsentDenied`.
+     */
+    case enforce
+    /**
+     * DANGER: no consent check. Only for the data subject exporting to themselves (own backup, own
+     * device); never for disclosure to anyone else. Named so that it stands out in code review.
+     */
+    case dangerLocalNoConsent
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConsentMode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentMode: FfiConverterRustBuffer {
+    typealias SwiftType = ConsentMode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentMode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .enforce
+        
+        case 2: return .dangerLocalNoConsent
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConsentMode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .enforce:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .dangerLocalNoConsent:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentMode_lift(_ buf: RustBuffer) throws -> ConsentMode {
+    return try FfiConverterTypeConsentMode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentMode_lower(_ value: ConsentMode) -> RustBuffer {
+    return FfiConverterTypeConsentMode.lower(value)
+}
+
+
+
+/**
  * When a measurement applies (FHIR `effective[x]`).
  */
 
@@ -3011,7 +4413,8 @@ public func FfiConverterTypeOutputFormat_lower(_ value: OutputFormat) -> RustBuf
 
 
 /**
- * One record: a person, a measurement, or a type this binding does not model yet.
+ * One record: a person, a measurement, a マイナポータル/checkup family summary, or a type this binding
+ * does not model yet.
  */
 
 public enum PhrRecord: Equatable, Hashable {
@@ -3033,8 +4436,39 @@ public enum PhrRecord: Equatable, Hashable {
          */measurement: PhrMeasurement
     )
     /**
-     * A record type of phrkit that this binding version does not model (checkups, medication … as the core
-     * grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
+     * A 特定健診 checkup (read-only summary; the `Dataset` keeps the full record for FHIR output).
+     */
+    case checkup(
+        /**
+         * The checkup.
+         */checkup: CheckupSummary
+    )
+    /**
+     * A drug line (read-only summary).
+     */
+    case medication(
+        /**
+         * The drug line.
+         */medication: MedicationSummary
+    )
+    /**
+     * A vaccination (read-only summary).
+     */
+    case immunization(
+        /**
+         * The vaccination.
+         */immunization: ImmunizationSummary
+    )
+    /**
+     * A medical-expense row (read-only summary).
+     */
+    case expense(
+        /**
+         * The expense row.
+         */expense: ExpenseSummary
+    )
+    /**
+     * A record type of phrkit that this binding version does not model (as the core grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
      */
     case unsupported(
         /**
@@ -3068,7 +4502,19 @@ public struct FfiConverterTypePhrRecord: FfiConverterRustBuffer {
         case 2: return .measurement(measurement: try FfiConverterTypePhrMeasurement.read(from: &buf)
         )
         
-        case 3: return .unsupported(typeName: try FfiConverterString.read(from: &buf)
+        case 3: return .checkup(checkup: try FfiConverterTypeCheckupSummary.read(from: &buf)
+        )
+        
+        case 4: return .medication(medication: try FfiConverterTypeMedicationSummary.read(from: &buf)
+        )
+        
+        case 5: return .immunization(immunization: try FfiConverterTypeImmunizationSummary.read(from: &buf)
+        )
+        
+        case 6: return .expense(expense: try FfiConverterTypeExpenseSummary.read(from: &buf)
+        )
+        
+        case 7: return .unsupported(typeName: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3089,8 +4535,28 @@ public struct FfiConverterTypePhrRecord: FfiConverterRustBuffer {
             FfiConverterTypePhrMeasurement.write(measurement, into: &buf)
             
         
-        case let .unsupported(typeName):
+        case let .checkup(checkup):
             writeInt(&buf, Int32(3))
+            FfiConverterTypeCheckupSummary.write(checkup, into: &buf)
+            
+        
+        case let .medication(medication):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeMedicationSummary.write(medication, into: &buf)
+            
+        
+        case let .immunization(immunization):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeImmunizationSummary.write(immunization, into: &buf)
+            
+        
+        case let .expense(expense):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeExpenseSummary.write(expense, into: &buf)
+            
+        
+        case let .unsupported(typeName):
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(typeName, into: &buf)
             
         }
@@ -3249,20 +4715,6 @@ enum PhrkitError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
-     * A feature that this version of the binding only reserves (consent, pseudonymisation).
-     */
-    case NotImplemented(
-        /**
-         * Stable code.
-         */code: String, 
-        /**
-         * Always empty.
-         */location: String, 
-        /**
-         * Explanation.
-         */reason: String
-    )
-    /**
      * A bug inside phrkit (a Rust panic), caught before it could unwind into Kotlin or Swift.
      */
     case Internal(
@@ -3350,12 +4802,7 @@ public struct FfiConverterTypePhrkitError: FfiConverterRustBuffer {
             location: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .NotImplemented(
-            code: try FfiConverterString.read(from: &buf), 
-            location: try FfiConverterString.read(from: &buf), 
-            reason: try FfiConverterString.read(from: &buf)
-            )
-        case 11: return .Internal(
+        case 10: return .Internal(
             code: try FfiConverterString.read(from: &buf), 
             location: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
@@ -3435,15 +4882,8 @@ public struct FfiConverterTypePhrkitError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotImplemented(code,location,reason):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(code, into: &buf)
-            FfiConverterString.write(location, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
         case let .Internal(code,location,reason):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(location, into: &buf)
             FfiConverterString.write(reason, into: &buf)
@@ -3465,6 +4905,130 @@ public func FfiConverterTypePhrkitError_lift(_ buf: RustBuffer) throws -> Phrkit
 #endif
 public func FfiConverterTypePhrkitError_lower(_ value: PhrkitError) -> RustBuffer {
     return FfiConverterTypePhrkitError.lower(value)
+}
+
+
+/**
+ * How to pseudonymise.
+ */
+
+public enum PseudonymiseMethod: Equatable, Hashable {
+    
+    /**
+     * 仮名加工情報: names, contacts, street and free text removed; ids replaced by keyed pseudonyms;
+     * postal code to 3 digits, birth date to the year, dates shifted per person.
+     */
+    case pseudonymised
+    /**
+     * 匿名加工情報: in addition age bands, outlier coding and k-anonymity (`k`); uses a throw-away key
+     * inside phrkit, so the output cannot be linked to other outputs even by the key holder.
+     */
+    case anonymised(
+        /**
+         * Smallest equivalence class released (age band × sex × prefecture); smaller ones are suppressed.
+         */k: UInt32
+    )
+    /**
+     * A rules document (phrkit's rule file format, JSON or TOML); unmatched fields follow its base
+     * profile. Errors point into the document (`PhrkitError.Config`).
+     */
+    case rules(
+        /**
+         * The document text.
+         */document: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PseudonymiseMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePseudonymiseMethod: FfiConverterRustBuffer {
+    typealias SwiftType = PseudonymiseMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PseudonymiseMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pseudonymised
+        
+        case 2: return .anonymised(k: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .rules(document: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PseudonymiseMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pseudonymised:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .anonymised(k):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(k, into: &buf)
+            
+        
+        case let .rules(document):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(document, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymiseMethod_lift(_ buf: RustBuffer) throws -> PseudonymiseMethod {
+    return try FfiConverterTypePseudonymiseMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePseudonymiseMethod_lower(_ value: PseudonymiseMethod) -> RustBuffer {
+    return FfiConverterTypePseudonymiseMethod.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
 }
 
 #if swift(>=5.8)
@@ -3735,6 +5299,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeConsent: FfiConverterRustBuffer {
+    typealias SwiftType = [Consent]
+
+    public static func write(_ value: [Consent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConsent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Consent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Consent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConsent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckupItem: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckupItem]
+
+    public static func write(_ value: [CheckupItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckupItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckupItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckupItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckupItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCoding: FfiConverterRustBuffer {
     typealias SwiftType = [Coding]
 
@@ -3752,6 +5366,31 @@ fileprivate struct FfiConverterSequenceTypeCoding: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCoding.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeConsentDecision: FfiConverterRustBuffer {
+    typealias SwiftType = [ConsentDecision]
+
+    public static func write(_ value: [ConsentDecision], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConsentDecision.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConsentDecision] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConsentDecision]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConsentDecision.read(from: &buf))
         }
         return seq
     }
@@ -4041,6 +5680,21 @@ public func readFile(path: String, options: ReadOptions)throws  -> Dataset  {
 })
 }
 /**
+ * Reads an input through a mapping document (phrkit's mapping language, JSON): the way マイナポータル
+ * medication and immunization payloads are read. The mapping is checked first (`PhrkitError.Config`
+ * pointing into it); the input is then read like `readBytes`.
+ */
+public func readMapped(bytes: Data, mappingJson: String, options: ReadOptions)throws  -> Dataset  {
+    return try  FfiConverterTypeDataset_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_func_read_mapped(
+        FfiConverterData.lower(bytes),
+        FfiConverterString.lower(mappingJson),
+        FfiConverterTypeReadOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+/**
  * Writes records built in Kotlin/Swift as FHIR R4 JSON bytes.
  */
 public func recordsToFhir(records: [PhrRecord], format: OutputFormat)throws  -> Data  {
@@ -4063,26 +5717,55 @@ public func supportedFormats()throws  -> [String]  {
 })
 }
 /**
- * PLACEHOLDER: checks a consent document (JSON) against a purpose before export.
+ * Decides every record of `dataset` against `consents` (one decision per record, in order).
+ *
+ * A record is judged about the most recent subject before it (consents name their patient). With no
+ * consent, or none active for the subject, the answer is deny with reason `no-consent`: a decision is
+ * an answer, not an error.
  */
-public func checkConsent(consentJson: String, purpose: String)throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+public func decideConsent(dataset: Dataset, consents: [Consent], request: ConsentRequest)throws  -> [ConsentDecision]  {
+    return try  FfiConverterSequenceTypeConsentDecision.lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
         uniffiCallStatus in
-    uniffi_phrkit_ffi_fn_func_check_consent(
-        FfiConverterString.lower(consentJson),
-        FfiConverterString.lower(purpose),uniffiCallStatus
+    uniffi_phrkit_ffi_fn_func_decide_consent(
+        FfiConverterTypeDataset_lower(dataset),
+        FfiConverterSequenceTypeConsent.lower(consents),
+        FfiConverterTypeConsentRequest_lower(request),uniffiCallStatus
     )
 })
 }
 /**
- * PLACEHOLDER: pseudonymises a dataset with a secret key (identifiers replaced by keyed hashes).
+ * Writes `dataset` as FHIR for `request.recipient`, leaving out every record the consents deny.
+ *
+ * In `Enforce` mode an empty `consents` list fails with `PhrkitError.ConsentDenied` before anything is
+ * written (privacy by default).
  */
-public func pseudonymise(dataset: Dataset, key: Data)throws  -> Dataset  {
-    return try  FfiConverterTypeDataset_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+public func exportWithConsent(dataset: Dataset, consents: [Consent], request: ConsentRequest, format: OutputFormat, mode: ConsentMode)throws  -> ConsentExport  {
+    return try  FfiConverterTypeConsentExport_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_func_export_with_consent(
+        FfiConverterTypeDataset_lower(dataset),
+        FfiConverterSequenceTypeConsent.lower(consents),
+        FfiConverterTypeConsentRequest_lower(request),
+        FfiConverterTypeOutputFormat_lower(format),
+        FfiConverterTypeConsentMode_lower(mode),uniffiCallStatus
+    )
+})
+}
+/**
+ * Pseudonymises or anonymises a whole dataset and writes it as FHIR (one call per dataset).
+ *
+ * `key` must be at least 32 bytes (else `PhrkitError.Key`, which gives only the length). It is required
+ * for every method so that apps handle keys one way; the anonymised profile does not use it.
+ */
+public func pseudonymise(dataset: Dataset, key: Data, method: PseudonymiseMethod, options: PseudonymiseOptions, format: OutputFormat)throws  -> PseudonymisedOutput  {
+    return try  FfiConverterTypePseudonymisedOutput_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
         uniffiCallStatus in
     uniffi_phrkit_ffi_fn_func_pseudonymise(
         FfiConverterTypeDataset_lower(dataset),
-        FfiConverterData.lower(key),uniffiCallStatus
+        FfiConverterData.lower(key),
+        FfiConverterTypePseudonymiseMethod_lower(method),
+        FfiConverterTypePseudonymiseOptions_lower(options),
+        FfiConverterTypeOutputFormat_lower(format),uniffiCallStatus
     )
 })
 }
@@ -4123,16 +5806,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_phrkit_ffi_checksum_func_read_file() != 30086) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_phrkit_ffi_checksum_func_read_mapped() != 25812) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_phrkit_ffi_checksum_func_records_to_fhir() != 54150) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_phrkit_ffi_checksum_func_supported_formats() != 27227) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_phrkit_ffi_checksum_func_check_consent() != 1254) {
+    if (uniffi_phrkit_ffi_checksum_func_decide_consent() != 19442) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_phrkit_ffi_checksum_func_pseudonymise() != 26457) {
+    if (uniffi_phrkit_ffi_checksum_func_export_with_consent() != 28480) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_phrkit_ffi_checksum_func_pseudonymise() != 11117) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_phrkit_ffi_checksum_method_dataset_record_count() != 59841) {
@@ -4153,7 +5842,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string() != 34452) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_phrkit_ffi_checksum_method_consent_id() != 2800) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_phrkit_ffi_checksum_method_consent_status() != 30833) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_phrkit_ffi_checksum_method_consent_to_fhir_json() != 26922) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_phrkit_ffi_checksum_constructor_dataset_from_records() != 14735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_phrkit_ffi_checksum_constructor_consent_from_fhir_json() != 22665) {
         return InitializationResult.apiChecksumMismatch
     }
 

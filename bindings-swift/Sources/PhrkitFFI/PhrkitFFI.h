@@ -288,6 +288,36 @@ RustBuffer uniffi_phrkit_ffi_fn_method_dataset_to_fhir(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_phrkit_ffi_fn_method_dataset_to_fhir_string(uint64_t ptr, RustBuffer format, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CLONE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CLONE_CONSENT
+uint64_t uniffi_phrkit_ffi_fn_clone_consent(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FREE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FREE_CONSENT
+void uniffi_phrkit_ffi_fn_free_consent(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CONSTRUCTOR_CONSENT_FROM_FHIR_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CONSTRUCTOR_CONSENT_FROM_FHIR_JSON
+uint64_t uniffi_phrkit_ffi_fn_constructor_consent_from_fhir_json(RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_ID
+RustBuffer uniffi_phrkit_ffi_fn_method_consent_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_STATUS
+RustBuffer uniffi_phrkit_ffi_fn_method_consent_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_TO_FHIR_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_CONSENT_TO_FHIR_JSON
+RustBuffer uniffi_phrkit_ffi_fn_method_consent_to_fhir_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_KNOWN_KINDS
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_KNOWN_KINDS
 RustBuffer uniffi_phrkit_ffi_fn_func_known_kinds(RustCallStatus *_Nonnull out_status
@@ -326,6 +356,11 @@ uint64_t uniffi_phrkit_ffi_fn_func_read_bytes(RustBuffer bytes, RustBuffer optio
 uint64_t uniffi_phrkit_ffi_fn_func_read_file(RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_READ_MAPPED
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_READ_MAPPED
+uint64_t uniffi_phrkit_ffi_fn_func_read_mapped(RustBuffer bytes, RustBuffer mapping_json, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_RECORDS_TO_FHIR
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_RECORDS_TO_FHIR
 RustBuffer uniffi_phrkit_ffi_fn_func_records_to_fhir(RustBuffer records, RustBuffer format, RustCallStatus *_Nonnull out_status
@@ -337,14 +372,19 @@ RustBuffer uniffi_phrkit_ffi_fn_func_supported_formats(RustCallStatus *_Nonnull 
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_CHECK_CONSENT
-#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_CHECK_CONSENT
-int8_t uniffi_phrkit_ffi_fn_func_check_consent(RustBuffer consent_json, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_DECIDE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_DECIDE_CONSENT
+RustBuffer uniffi_phrkit_ffi_fn_func_decide_consent(uint64_t dataset, RustBuffer consents, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_EXPORT_WITH_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_EXPORT_WITH_CONSENT
+RustBuffer uniffi_phrkit_ffi_fn_func_export_with_consent(uint64_t dataset, RustBuffer consents, RustBuffer request, RustBuffer format, RustBuffer mode, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_PSEUDONYMISE
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_FUNC_PSEUDONYMISE
-uint64_t uniffi_phrkit_ffi_fn_func_pseudonymise(uint64_t dataset, RustBuffer key, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_phrkit_ffi_fn_func_pseudonymise(uint64_t dataset, RustBuffer key, RustBuffer method, RustBuffer options, RustBuffer format, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_PHRKIT_FFI_RUSTBUFFER_ALLOC
@@ -649,6 +689,12 @@ uint16_t uniffi_phrkit_ffi_checksum_func_read_file(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_READ_MAPPED
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_READ_MAPPED
+uint16_t uniffi_phrkit_ffi_checksum_func_read_mapped(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_RECORDS_TO_FHIR
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_RECORDS_TO_FHIR
 uint16_t uniffi_phrkit_ffi_checksum_func_records_to_fhir(void
@@ -661,9 +707,15 @@ uint16_t uniffi_phrkit_ffi_checksum_func_supported_formats(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_CHECK_CONSENT
-#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_CHECK_CONSENT
-uint16_t uniffi_phrkit_ffi_checksum_func_check_consent(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_DECIDE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_DECIDE_CONSENT
+uint16_t uniffi_phrkit_ffi_checksum_func_decide_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_EXPORT_WITH_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_FUNC_EXPORT_WITH_CONSENT
+uint16_t uniffi_phrkit_ffi_checksum_func_export_with_consent(void
     
 );
 #endif
@@ -709,9 +761,33 @@ uint16_t uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_ID
+uint16_t uniffi_phrkit_ffi_checksum_method_consent_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_STATUS
+uint16_t uniffi_phrkit_ffi_checksum_method_consent_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_TO_FHIR_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_CONSENT_TO_FHIR_JSON
+uint16_t uniffi_phrkit_ffi_checksum_method_consent_to_fhir_json(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_CONSTRUCTOR_DATASET_FROM_RECORDS
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_CONSTRUCTOR_DATASET_FROM_RECORDS
 uint16_t uniffi_phrkit_ffi_checksum_constructor_dataset_from_records(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_CONSTRUCTOR_CONSENT_FROM_FHIR_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_CONSTRUCTOR_CONSENT_FROM_FHIR_JSON
+uint16_t uniffi_phrkit_ffi_checksum_constructor_consent_from_fhir_json(void
     
 );
 #endif

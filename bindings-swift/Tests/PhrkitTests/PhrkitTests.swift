@@ -27,7 +27,10 @@ final class PhrkitTests: XCTestCase {
         XCTAssertEqual(try phrkitVersion(), "0.1.0")
         let steps = try knownKinds().first { $0.code == "stepCount" }
         XCTAssertEqual(steps?.healthkit, "HKQuantityTypeIdentifierStepCount")
-        XCTAssertEqual(try supportedFormats(), ["fhir-json", "fhir-ndjson"])
+        XCTAssertEqual(try supportedFormats(), [
+            "fhir-json", "fhir-ndjson", "apple-health-xml", "apple-health-zip", "device-csv",
+            "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
+        ])
     }
 
     func testBatchReportsBadSamplesByIndex() throws {
@@ -85,9 +88,81 @@ final class PhrkitTests: XCTestCase {
             XCTAssertEqual(code, "unsupported-record")
             XCTAssertEqual(location, "#/0")
         }
-        XCTAssertThrowsError(try checkConsent(consentJson: "{}", purpose: "research")) {
-            guard case PhrkitError.NotImplemented = $0 else { return XCTFail("\($0)") }
+    }
+
+    // ---------------------------------------------------------------- policy and マイナポータル families
+    // Mirrors bindings-kotlin/src/test/kotlin/dev/phrkit/ffi/PolicyAndFamiliesTest.kt.
+
+    private func fixture(_ path: String) throws -> Data {
+        // Tests/PhrkitTests/PhrkitTests.swift → repository root → fixtures/
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return try Data(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(path))
+    }
+
+    private func lifelog() throws -> Dataset { try readBytes(bytes: try fixture("samples/lifelog.ndjson"), options: ReadOptions()) }
+
+    private func consent() throws -> Consent {
+        try Consent.fromFhirJson(json: String(decoding: try fixture("consent/research-partner.json"), as: UTF8.self))
+    }
+
+    private func request(_ recipient: String = "Organization/research-partner") -> ConsentRequest {
+        ConsentRequest(recipient: recipient,
+                       purpose: Coding(system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "HRESCH", display: nil),
+                       at: Timestamp(epochMs: 1_748_746_800_000, utcOffsetSeconds: jst, nanosInMs: 0)) // 2025-06-01 12:00 JST
+    }
+
+    private let secrets = ["見本", "花子", "ミホン", "ハナコ", "06139991", "100-0001", "1980-04-01"]
+
+    func testConsentDecisionsAndExport() throws {
+        let ds = try lifelog()
+        let c = try consent()
+        XCTAssertEqual(try c.id(), "c1")
+        let d = try decideConsent(dataset: ds, consents: [c], request: request())
+        XCTAssertEqual(UInt64(d.count), try ds.recordCount())
+        XCTAssertEqual(d[0], ConsentDecision(permit: false, rule: "Consent/c1#provision", reason: "denied-by-provision"))
+        XCTAssertTrue(d.contains { $0.permit && $0.rule == "Consent/c1#provision.provision[0]" })
+        XCTAssertTrue(try decideConsent(dataset: ds, consents: [], request: request()).allSatisfy { $0.reason == "no-consent" })
+
+        let e = try exportWithConsent(dataset: ds, consents: [c], request: request(), format: .ndjson, mode: .enforce)
+        XCTAssertEqual(e.permitted + e.denied, try ds.recordCount())
+        XCTAssertTrue(e.auditEventJson.contains("AuditEvent"))
+        for s in secrets { XCTAssertFalse(e.fhir.contains(s), s) }
+        XCTAssertThrowsError(try exportWithConsent(dataset: ds, consents: [], request: request(), format: .ndjson, mode: .enforce)) {
+            guard case let PhrkitError.ConsentDenied(code, _, _) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(code, "consent-denied")
         }
+        let own = try exportWithConsent(dataset: ds, consents: [], request: request("Patient/self"), format: .ndjson, mode: .dangerLocalNoConsent)
+        XCTAssertEqual(own.denied, 0)
+    }
+
+    func testPseudonymiseRemovesIdentifiersAndRefusesShortKeys() throws {
+        let out = try pseudonymise(dataset: try lifelog(), key: Data(repeating: 7, count: 32), method: .pseudonymised,
+                                   options: PseudonymiseOptions(referenceDate: "2025-06-01"), format: .ndjson)
+        for s in secrets { XCTAssertFalse(out.fhir.contains(s), s) }
+        XCTAssertTrue(out.fhir.contains("PSEUDED"))
+        XCTAssertThrowsError(try pseudonymise(dataset: try lifelog(), key: Data(repeating: 7, count: 31), method: .pseudonymised,
+                                              options: PseudonymiseOptions(referenceDate: "2025-06-01"), format: .ndjson)) {
+            guard case let PhrkitError.Key(code, _, reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(code, "key")
+            XCTAssertTrue(reason.contains("31 bytes"))
+        }
+    }
+
+    func testMynaPortalFamiliesArriveAsSummaries() throws {
+        let ds = try readBytes(bytes: try fixture("myna_portal/expense.csv"), options: ReadOptions())
+        let expenses = try ds.records().compactMap { r -> ExpenseSummary? in
+            if case let .expense(e) = r { return e } else { return nil }
+        }
+        XCTAssertEqual(expenses.count, 3)
+        XCTAssertEqual(expenses.reduce(0) { $0 + $1.totalYen }, 12_340)
+        let imm = try readMapped(bytes: try fixture("myna_portal/immunization.csv"),
+                                 mappingJson: String(decoding: try fixture("myna_portal/immunization_mapping.json"), as: UTF8.self),
+                                 options: ReadOptions())
+        let dates = try imm.records().compactMap { r -> String? in
+            if case let .immunization(i) = r { return i.occurred } else { return nil }
+        }
+        XCTAssertEqual(dates, ["2025-10-01", "2024-06-15"])
     }
 
     func testPanicBecomesInternalError() throws {

@@ -689,11 +689,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_phrkit_ffi_checksum_func_read_file(
     ): Int
+    external fun uniffi_phrkit_ffi_checksum_func_read_mapped(
+    ): Int
     external fun uniffi_phrkit_ffi_checksum_func_records_to_fhir(
     ): Int
     external fun uniffi_phrkit_ffi_checksum_func_supported_formats(
     ): Int
-    external fun uniffi_phrkit_ffi_checksum_func_check_consent(
+    external fun uniffi_phrkit_ffi_checksum_func_decide_consent(
+    ): Int
+    external fun uniffi_phrkit_ffi_checksum_func_export_with_consent(
     ): Int
     external fun uniffi_phrkit_ffi_checksum_func_pseudonymise(
     ): Int
@@ -709,7 +713,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string(
     ): Int
+    external fun uniffi_phrkit_ffi_checksum_method_consent_id(
+    ): Int
+    external fun uniffi_phrkit_ffi_checksum_method_consent_status(
+    ): Int
+    external fun uniffi_phrkit_ffi_checksum_method_consent_to_fhir_json(
+    ): Int
     external fun uniffi_phrkit_ffi_checksum_constructor_dataset_from_records(
+    ): Int
+    external fun uniffi_phrkit_ffi_checksum_constructor_consent_from_fhir_json(
     ): Int
     external fun ffi_phrkit_ffi_uniffi_contract_version(
     ): Int
@@ -749,6 +761,18 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_phrkit_ffi_fn_method_dataset_to_fhir_string(`ptr`: Long,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_clone_consent(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_phrkit_ffi_fn_free_consent(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_phrkit_ffi_fn_constructor_consent_from_fhir_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_phrkit_ffi_fn_method_consent_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_method_consent_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_method_consent_to_fhir_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_phrkit_ffi_fn_func_known_kinds(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_phrkit_ffi_fn_func_phrkit_version(uniffi_out_err: UniffiRustCallStatus, 
@@ -763,14 +787,18 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_phrkit_ffi_fn_func_read_file(`path`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_phrkit_ffi_fn_func_read_mapped(`bytes`: RustBuffer.ByValue,`mappingJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_phrkit_ffi_fn_func_records_to_fhir(`records`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_phrkit_ffi_fn_func_supported_formats(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_phrkit_ffi_fn_func_check_consent(`consentJson`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
-    external fun uniffi_phrkit_ffi_fn_func_pseudonymise(`dataset`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
+    external fun uniffi_phrkit_ffi_fn_func_decide_consent(`dataset`: Long,`consents`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_func_export_with_consent(`dataset`: Long,`consents`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`mode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_func_pseudonymise(`dataset`: Long,`key`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_phrkit_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_phrkit_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -911,16 +939,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_phrkit_ffi_checksum_func_read_file() and 0xFFFF) != 30086) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_phrkit_ffi_checksum_func_read_mapped() and 0xFFFF) != 25812) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_phrkit_ffi_checksum_func_records_to_fhir() and 0xFFFF) != 54150) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_phrkit_ffi_checksum_func_supported_formats() and 0xFFFF) != 27227) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_phrkit_ffi_checksum_func_check_consent() and 0xFFFF) != 1254) {
+    if ((lib.uniffi_phrkit_ffi_checksum_func_decide_consent() and 0xFFFF) != 19442) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_phrkit_ffi_checksum_func_pseudonymise() and 0xFFFF) != 26457) {
+    if ((lib.uniffi_phrkit_ffi_checksum_func_export_with_consent() and 0xFFFF) != 28480) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_phrkit_ffi_checksum_func_pseudonymise() and 0xFFFF) != 11117) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_phrkit_ffi_checksum_method_dataset_record_count() and 0xFFFF) != 59841) {
@@ -941,7 +975,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string() and 0xFFFF) != 34452) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_phrkit_ffi_checksum_method_consent_id() and 0xFFFF) != 2800) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_phrkit_ffi_checksum_method_consent_status() and 0xFFFF) != 30833) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_phrkit_ffi_checksum_method_consent_to_fhir_json() and 0xFFFF) != 26922) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_phrkit_ffi_checksum_constructor_dataset_from_records() and 0xFFFF) != 14735) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_phrkit_ffi_checksum_constructor_consent_from_fhir_json() and 0xFFFF) != 22665) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1412,6 +1458,333 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
+ * A parsed FHIR R4 Consent: an opaque handle, reused across calls without parsing again.
+ */
+public interface ConsentInterface {
+    
+    /**
+     * The consent's own id (`Consent.id`), if any: decisions name their rule as `Consent/<id>#…`.
+     */
+    fun `id`(): kotlin.String?
+    
+    /**
+     * `Consent.status` code (`active`, `inactive`, …); only `active` consents can permit.
+     */
+    fun `status`(): kotlin.String
+    
+    /**
+     * The consent written back as FHIR R4 JSON (JP_Consent profile).
+     */
+    fun `toFhirJson`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A parsed FHIR R4 Consent: an opaque handle, reused across calls without parsing again.
+ */
+open class Consent: Disposable, AutoCloseable, ConsentInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_phrkit_ffi_fn_free_consent(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_phrkit_ffi_fn_clone_consent(handle, status)
+        }
+    }
+
+    
+    /**
+     * The consent's own id (`Consent.id`), if any: decisions name their rule as `Consent/<id>#…`.
+     */
+    @Throws(PhrkitException::class)override fun `id`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_method_consent_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `Consent.status` code (`active`, `inactive`, …); only `active` consents can permit.
+     */
+    @Throws(PhrkitException::class)override fun `status`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_method_consent_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The consent written back as FHIR R4 JSON (JP_Consent profile).
+     */
+    @Throws(PhrkitException::class)override fun `toFhirJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_method_consent_to_fhir_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Parses a FHIR R4 Consent resource (JSON). Errors point at the element (`/provision/provision/0/type`)
+     * and never quote its value.
+     */
+    @Throws(PhrkitException::class) fun `fromFhirJson`(`json`: kotlin.String): Consent {
+            return FfiConverterTypeConsent.lift(
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_constructor_consent_from_fhir_json(
+    
+        
+        FfiConverterString.lower(`json`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsent: FfiConverter<Consent, Long> {
+    override fun lower(value: Consent): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Consent {
+        return Consent(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Consent {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Consent) = 8UL
+
+    override fun write(value: Consent, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Records read from one input (or built from samples), with the account of how.
  */
 public interface DatasetInterface {
@@ -1770,6 +2143,172 @@ public object FfiConverterTypeAddress: FfiConverterRustBuffer<Address> {
 
 
 /**
+ * One result item of a checkup.
+ */
+data class CheckupItem (
+    /**
+     * Item code (JLAC10 / 特定健診 item code).
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * Item code system.
+     */
+    var `codeSystem`: kotlin.String
+    , 
+    /**
+     * Display name, when the source gave one.
+     */
+    var `display`: kotlin.String?
+    , 
+    /**
+     * `quantity`, `coded`, `ordinal`, `text`, `date`, or `none` (no value: see the FHIR output).
+     */
+    var `valueType`: kotlin.String
+    , 
+    /**
+     * The value as text: the decimal as written, the code, the text, or the date `YYYY-MM-DD`.
+     */
+    var `value`: kotlin.String?
+    , 
+    /**
+     * The unit as the source wrote it (quantities only; not necessarily UCUM).
+     */
+    var `unit`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckupItem: FfiConverterRustBuffer<CheckupItem> {
+    override fun read(buf: ByteBuffer): CheckupItem {
+        return CheckupItem(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckupItem) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`codeSystem`) +
+            FfiConverterOptionalString.allocationSize(value.`display`) +
+            FfiConverterString.allocationSize(value.`valueType`) +
+            FfiConverterOptionalString.allocationSize(value.`value`) +
+            FfiConverterOptionalString.allocationSize(value.`unit`)
+    )
+
+    override fun write(value: CheckupItem, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`codeSystem`, buf)
+            FfiConverterOptionalString.write(value.`display`, buf)
+            FfiConverterString.write(value.`valueType`, buf)
+            FfiConverterOptionalString.write(value.`value`, buf)
+            FfiConverterOptionalString.write(value.`unit`, buf)
+    }
+}
+
+
+
+/**
+ * A 特定健診 checkup (one person, one exam date): key fields for display, read-only.
+ */
+data class CheckupSummary (
+    /**
+     * The examined person.
+     */
+    var `subject`: Subject
+    , 
+    /**
+     * Exam date `YYYY-MM-DD`.
+     */
+    var `examDate`: kotlin.String
+    , 
+    /**
+     * Program code (特定健診 …) as in the source.
+     */
+    var `program`: kotlin.String
+    , 
+    /**
+     * Report category code as in the source.
+     */
+    var `reportCategory`: kotlin.String
+    , 
+    /**
+     * Insurer number.
+     */
+    var `insurerNumber`: kotlin.String?
+    , 
+    /**
+     * Name of the performing institution.
+     */
+    var `performerName`: kotlin.String?
+    , 
+    /**
+     * The result items in source order.
+     */
+    var `results`: List<CheckupItem>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckupSummary: FfiConverterRustBuffer<CheckupSummary> {
+    override fun read(buf: ByteBuffer): CheckupSummary {
+        return CheckupSummary(
+            FfiConverterTypeSubject.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeCheckupItem.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckupSummary) = (
+            FfiConverterTypeSubject.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`examDate`) +
+            FfiConverterString.allocationSize(value.`program`) +
+            FfiConverterString.allocationSize(value.`reportCategory`) +
+            FfiConverterOptionalString.allocationSize(value.`insurerNumber`) +
+            FfiConverterOptionalString.allocationSize(value.`performerName`) +
+            FfiConverterSequenceTypeCheckupItem.allocationSize(value.`results`)
+    )
+
+    override fun write(value: CheckupSummary, buf: ByteBuffer) {
+            FfiConverterTypeSubject.write(value.`subject`, buf)
+            FfiConverterString.write(value.`examDate`, buf)
+            FfiConverterString.write(value.`program`, buf)
+            FfiConverterString.write(value.`reportCategory`, buf)
+            FfiConverterOptionalString.write(value.`insurerNumber`, buf)
+            FfiConverterOptionalString.write(value.`performerName`, buf)
+            FfiConverterSequenceTypeCheckupItem.write(value.`results`, buf)
+    }
+}
+
+
+
+/**
  * A code from a code system.
  */
 data class Coding (
@@ -1819,6 +2358,419 @@ public object FfiConverterTypeCoding: FfiConverterRustBuffer<Coding> {
             FfiConverterString.write(value.`system`, buf)
             FfiConverterString.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`display`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of the consents for one record.
+ */
+data class ConsentDecision (
+    /**
+     * Whether the record may be disclosed.
+     */
+    var `permit`: kotlin.Boolean
+    , 
+    /**
+     * The deciding rule: `Consent/<id>#provision.provision[0]`, `Consent/<id>#status` or `no-consent`.
+     */
+    var `rule`: kotlin.String
+    , 
+    /**
+     * Why: `permitted`, `denied-by-provision`, `denied-by-base-policy`, `consent-not-active`,
+     * `consent-outside-period`, `no-consent`.
+     */
+    var `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentDecision: FfiConverterRustBuffer<ConsentDecision> {
+    override fun read(buf: ByteBuffer): ConsentDecision {
+        return ConsentDecision(
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConsentDecision) = (
+            FfiConverterBoolean.allocationSize(value.`permit`) +
+            FfiConverterString.allocationSize(value.`rule`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: ConsentDecision, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`permit`, buf)
+            FfiConverterString.write(value.`rule`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
+ * What an export under consent wrote and withheld.
+ */
+data class ConsentExport (
+    /**
+     * The FHIR R4 output (permitted records, then the Consent(s) and a Provenance).
+     */
+    var `fhir`: kotlin.String
+    , 
+    /**
+     * Records written.
+     */
+    var `permitted`: kotlin.ULong
+    , 
+    /**
+     * Records withheld.
+     */
+    var `denied`: kotlin.ULong
+    , 
+    /**
+     * Records withheld, by `consent-denied:<rule>`.
+     */
+    var `deniedByRule`: Map<kotlin.String, kotlin.ULong>
+    , 
+    /**
+     * Records written, by record type.
+     */
+    var `permittedByType`: Map<kotlin.String, kotlin.ULong>
+    , 
+    /**
+     * The consent account (items read = permitted + skipped by rule).
+     */
+    var `report`: Report
+    , 
+    /**
+     * The FHIR AuditEvent (JSON) of this export, for the app's own audit log; not part of `fhir`.
+     */
+    var `auditEventJson`: kotlin.String
+    , 
+    /**
+     * Id of the Provenance at the end of `fhir`.
+     */
+    var `provenanceId`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentExport: FfiConverterRustBuffer<ConsentExport> {
+    override fun read(buf: ByteBuffer): ConsentExport {
+        return ConsentExport(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterMapStringULong.read(buf),
+            FfiConverterMapStringULong.read(buf),
+            FfiConverterTypeReport.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConsentExport) = (
+            FfiConverterString.allocationSize(value.`fhir`) +
+            FfiConverterULong.allocationSize(value.`permitted`) +
+            FfiConverterULong.allocationSize(value.`denied`) +
+            FfiConverterMapStringULong.allocationSize(value.`deniedByRule`) +
+            FfiConverterMapStringULong.allocationSize(value.`permittedByType`) +
+            FfiConverterTypeReport.allocationSize(value.`report`) +
+            FfiConverterString.allocationSize(value.`auditEventJson`) +
+            FfiConverterString.allocationSize(value.`provenanceId`)
+    )
+
+    override fun write(value: ConsentExport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`fhir`, buf)
+            FfiConverterULong.write(value.`permitted`, buf)
+            FfiConverterULong.write(value.`denied`, buf)
+            FfiConverterMapStringULong.write(value.`deniedByRule`, buf)
+            FfiConverterMapStringULong.write(value.`permittedByType`, buf)
+            FfiConverterTypeReport.write(value.`report`, buf)
+            FfiConverterString.write(value.`auditEventJson`, buf)
+            FfiConverterString.write(value.`provenanceId`, buf)
+    }
+}
+
+
+
+/**
+ * Who receives the data, why, and when: the question every consent decision answers.
+ */
+data class ConsentRequest (
+    /**
+     * The recipient as a FHIR reference (`Organization/research-partner`), matched against
+     * `provision.actor.reference`.
+     */
+    var `recipient`: kotlin.String
+    , 
+    /**
+     * Purpose of use (e.g. `http://terminology.hl7.org/CodeSystem/v3-ActReason` `HRESCH`).
+     */
+    var `purpose`: Coding
+    , 
+    /**
+     * When the disclosure happens; consent periods are evaluated at this instant.
+     */
+    var `at`: Timestamp
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentRequest: FfiConverterRustBuffer<ConsentRequest> {
+    override fun read(buf: ByteBuffer): ConsentRequest {
+        return ConsentRequest(
+            FfiConverterString.read(buf),
+            FfiConverterTypeCoding.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConsentRequest) = (
+            FfiConverterString.allocationSize(value.`recipient`) +
+            FfiConverterTypeCoding.allocationSize(value.`purpose`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`)
+    )
+
+    override fun write(value: ConsentRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`recipient`, buf)
+            FfiConverterTypeCoding.write(value.`purpose`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
+    }
+}
+
+
+
+/**
+ * A medical-expense notice row (医療費通知情報): key fields for display, read-only.
+ */
+data class ExpenseSummary (
+    /**
+     * Month of care `YYYY-MM`.
+     */
+    var `month`: kotlin.String
+    , 
+    /**
+     * phrkit's category code (`medical-outpatient`, `pharmacy` …) or, for others, the source label.
+     */
+    var `category`: kotlin.String
+    , 
+    /**
+     * The category as the source labels it (`医科外来`).
+     */
+    var `categoryLabel`: kotlin.String
+    , 
+    /**
+     * Days of care.
+     */
+    var `days`: kotlin.UInt?
+    , 
+    /**
+     * Institution name.
+     */
+    var `institutionName`: kotlin.String?
+    , 
+    /**
+     * Institution code (7 or 10 digits).
+     */
+    var `institutionCode`: kotlin.String?
+    , 
+    /**
+     * Total cost in yen.
+     */
+    var `totalYen`: kotlin.ULong
+    , 
+    /**
+     * Paid by the insurer, yen.
+     */
+    var `insurerYen`: kotlin.ULong
+    , 
+    /**
+     * Paid by public funds, yen.
+     */
+    var `publicYen`: kotlin.ULong
+    , 
+    /**
+     * Paid by the patient, yen.
+     */
+    var `patientYen`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExpenseSummary: FfiConverterRustBuffer<ExpenseSummary> {
+    override fun read(buf: ByteBuffer): ExpenseSummary {
+        return ExpenseSummary(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ExpenseSummary) = (
+            FfiConverterString.allocationSize(value.`month`) +
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterString.allocationSize(value.`categoryLabel`) +
+            FfiConverterOptionalUInt.allocationSize(value.`days`) +
+            FfiConverterOptionalString.allocationSize(value.`institutionName`) +
+            FfiConverterOptionalString.allocationSize(value.`institutionCode`) +
+            FfiConverterULong.allocationSize(value.`totalYen`) +
+            FfiConverterULong.allocationSize(value.`insurerYen`) +
+            FfiConverterULong.allocationSize(value.`publicYen`) +
+            FfiConverterULong.allocationSize(value.`patientYen`)
+    )
+
+    override fun write(value: ExpenseSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`month`, buf)
+            FfiConverterString.write(value.`category`, buf)
+            FfiConverterString.write(value.`categoryLabel`, buf)
+            FfiConverterOptionalUInt.write(value.`days`, buf)
+            FfiConverterOptionalString.write(value.`institutionName`, buf)
+            FfiConverterOptionalString.write(value.`institutionCode`, buf)
+            FfiConverterULong.write(value.`totalYen`, buf)
+            FfiConverterULong.write(value.`insurerYen`, buf)
+            FfiConverterULong.write(value.`publicYen`, buf)
+            FfiConverterULong.write(value.`patientYen`, buf)
+    }
+}
+
+
+
+/**
+ * A vaccination (予防接種): key fields for display, read-only.
+ */
+data class ImmunizationSummary (
+    /**
+     * Date of vaccination `YYYY-MM-DD`.
+     */
+    var `occurred`: kotlin.String
+    , 
+    /**
+     * Vaccine name as written.
+     */
+    var `vaccineName`: kotlin.String?
+    , 
+    /**
+     * Vaccine code.
+     */
+    var `vaccineCode`: kotlin.String?
+    , 
+    /**
+     * Its system key.
+     */
+    var `vaccineCodeSystem`: kotlin.String?
+    , 
+    /**
+     * Lot number.
+     */
+    var `lot`: kotlin.String?
+    , 
+    /**
+     * Dose number in the series.
+     */
+    var `doseNumber`: kotlin.UInt?
+    , 
+    /**
+     * Target disease text.
+     */
+    var `targetDisease`: kotlin.String?
+    , 
+    /**
+     * Institution name.
+     */
+    var `performer`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeImmunizationSummary: FfiConverterRustBuffer<ImmunizationSummary> {
+    override fun read(buf: ByteBuffer): ImmunizationSummary {
+        return ImmunizationSummary(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ImmunizationSummary) = (
+            FfiConverterString.allocationSize(value.`occurred`) +
+            FfiConverterOptionalString.allocationSize(value.`vaccineName`) +
+            FfiConverterOptionalString.allocationSize(value.`vaccineCode`) +
+            FfiConverterOptionalString.allocationSize(value.`vaccineCodeSystem`) +
+            FfiConverterOptionalString.allocationSize(value.`lot`) +
+            FfiConverterOptionalUInt.allocationSize(value.`doseNumber`) +
+            FfiConverterOptionalString.allocationSize(value.`targetDisease`) +
+            FfiConverterOptionalString.allocationSize(value.`performer`)
+    )
+
+    override fun write(value: ImmunizationSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`occurred`, buf)
+            FfiConverterOptionalString.write(value.`vaccineName`, buf)
+            FfiConverterOptionalString.write(value.`vaccineCode`, buf)
+            FfiConverterOptionalString.write(value.`vaccineCodeSystem`, buf)
+            FfiConverterOptionalString.write(value.`lot`, buf)
+            FfiConverterOptionalUInt.write(value.`doseNumber`, buf)
+            FfiConverterOptionalString.write(value.`targetDisease`, buf)
+            FfiConverterOptionalString.write(value.`performer`, buf)
     }
 }
 
@@ -1937,6 +2889,117 @@ public object FfiConverterTypeKindInfo: FfiConverterRustBuffer<KindInfo> {
             FfiConverterString.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`healthkit`, buf)
             FfiConverterSequenceString.write(value.`units`, buf)
+    }
+}
+
+
+
+/**
+ * A dispensed or prescribed drug line (薬剤情報): key fields for display, read-only.
+ */
+data class MedicationSummary (
+    /**
+     * Drug name as written.
+     */
+    var `drugName`: kotlin.String?
+    , 
+    /**
+     * Drug code.
+     */
+    var `drugCode`: kotlin.String?
+    , 
+    /**
+     * Its system key (`yj`, `hot9`, `receipt`, … or a URI).
+     */
+    var `drugCodeSystem`: kotlin.String?
+    , 
+    /**
+     * Prescribing date `YYYY-MM-DD`.
+     */
+    var `prescribed`: kotlin.String?
+    , 
+    /**
+     * Dispensing date `YYYY-MM-DD`.
+     */
+    var `dispensed`: kotlin.String?
+    , 
+    /**
+     * Quantity dispensed, decimal as written.
+     */
+    var `quantity`: kotlin.String?
+    , 
+    /**
+     * Unit of `quantity` as written (`錠`, `mL`).
+     */
+    var `quantityUnit`: kotlin.String?
+    , 
+    /**
+     * Days supplied.
+     */
+    var `daysSupplied`: kotlin.UInt?
+    , 
+    /**
+     * Usage (用法) text.
+     */
+    var `usage`: kotlin.String?
+    , 
+    /**
+     * Pharmacy name.
+     */
+    var `pharmacy`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMedicationSummary: FfiConverterRustBuffer<MedicationSummary> {
+    override fun read(buf: ByteBuffer): MedicationSummary {
+        return MedicationSummary(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MedicationSummary) = (
+            FfiConverterOptionalString.allocationSize(value.`drugName`) +
+            FfiConverterOptionalString.allocationSize(value.`drugCode`) +
+            FfiConverterOptionalString.allocationSize(value.`drugCodeSystem`) +
+            FfiConverterOptionalString.allocationSize(value.`prescribed`) +
+            FfiConverterOptionalString.allocationSize(value.`dispensed`) +
+            FfiConverterOptionalString.allocationSize(value.`quantity`) +
+            FfiConverterOptionalString.allocationSize(value.`quantityUnit`) +
+            FfiConverterOptionalUInt.allocationSize(value.`daysSupplied`) +
+            FfiConverterOptionalString.allocationSize(value.`usage`) +
+            FfiConverterOptionalString.allocationSize(value.`pharmacy`)
+    )
+
+    override fun write(value: MedicationSummary, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`drugName`, buf)
+            FfiConverterOptionalString.write(value.`drugCode`, buf)
+            FfiConverterOptionalString.write(value.`drugCodeSystem`, buf)
+            FfiConverterOptionalString.write(value.`prescribed`, buf)
+            FfiConverterOptionalString.write(value.`dispensed`, buf)
+            FfiConverterOptionalString.write(value.`quantity`, buf)
+            FfiConverterOptionalString.write(value.`quantityUnit`, buf)
+            FfiConverterOptionalUInt.write(value.`daysSupplied`, buf)
+            FfiConverterOptionalString.write(value.`usage`, buf)
+            FfiConverterOptionalString.write(value.`pharmacy`, buf)
     }
 }
 
@@ -2142,6 +3205,151 @@ public object FfiConverterTypePhrMeasurement: FfiConverterRustBuffer<PhrMeasurem
             FfiConverterOptionalTypeTimestamp.write(value.`recorded`, buf)
             FfiConverterOptionalString.write(value.`identifier`, buf)
             FfiConverterSequenceTypeMetadataEntry.write(value.`metadata`, buf)
+    }
+}
+
+
+
+/**
+ * Options of [`pseudonymise`].
+ */
+data class PseudonymiseOptions (
+    /**
+     * Reference date `YYYY-MM-DD` (usually the export date) for age bands; fixed by the caller so the
+     * output is reproducible.
+     */
+    var `referenceDate`: kotlin.String
+    , 
+    /**
+     * Recipient/delivery context mixed into the key derivation: different contexts give unlinkable
+     * pseudonyms for the same person. Empty for none.
+     */
+    var `context`: kotlin.String = "" 
+    , 
+    /**
+     * Shift event times by a per-person offset.
+     */
+    var `dateShift`: kotlin.Boolean = true 
+    , 
+    /**
+     * Largest shift in days (±).
+     */
+    var `maxShiftDays`: kotlin.UInt = 50u 
+    , 
+    /**
+     * Shift by whole weeks only (keeps weekdays).
+     */
+    var `weekdayPreserving`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePseudonymiseOptions: FfiConverterRustBuffer<PseudonymiseOptions> {
+    override fun read(buf: ByteBuffer): PseudonymiseOptions {
+        return PseudonymiseOptions(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PseudonymiseOptions) = (
+            FfiConverterString.allocationSize(value.`referenceDate`) +
+            FfiConverterString.allocationSize(value.`context`) +
+            FfiConverterBoolean.allocationSize(value.`dateShift`) +
+            FfiConverterUInt.allocationSize(value.`maxShiftDays`) +
+            FfiConverterBoolean.allocationSize(value.`weekdayPreserving`)
+    )
+
+    override fun write(value: PseudonymiseOptions, buf: ByteBuffer) {
+            FfiConverterString.write(value.`referenceDate`, buf)
+            FfiConverterString.write(value.`context`, buf)
+            FfiConverterBoolean.write(value.`dateShift`, buf)
+            FfiConverterUInt.write(value.`maxShiftDays`, buf)
+            FfiConverterBoolean.write(value.`weekdayPreserving`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`pseudonymise`].
+ */
+data class PseudonymisedOutput (
+    /**
+     * FHIR R4 output; every resource carries `meta.security` labels (`PSEUDED` / `ANONYED` …).
+     */
+    var `fhir`: kotlin.String
+    , 
+    /**
+     * Records in.
+     */
+    var `recordsIn`: kotlin.ULong
+    , 
+    /**
+     * Records out (records in minus suppressed and failed).
+     */
+    var `recordsOut`: kotlin.ULong
+    , 
+    /**
+     * phrkit's change report as JSON: field path → method → count, labels, k-anonymity outcome, key id
+     * (a fingerprint, never the key). Holds no input value.
+     */
+    var `changeReportJson`: kotlin.String
+    , 
+    /**
+     * The writer's account of the output (resources by type).
+     */
+    var `report`: Report
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePseudonymisedOutput: FfiConverterRustBuffer<PseudonymisedOutput> {
+    override fun read(buf: ByteBuffer): PseudonymisedOutput {
+        return PseudonymisedOutput(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeReport.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PseudonymisedOutput) = (
+            FfiConverterString.allocationSize(value.`fhir`) +
+            FfiConverterULong.allocationSize(value.`recordsIn`) +
+            FfiConverterULong.allocationSize(value.`recordsOut`) +
+            FfiConverterString.allocationSize(value.`changeReportJson`) +
+            FfiConverterTypeReport.allocationSize(value.`report`)
+    )
+
+    override fun write(value: PseudonymisedOutput, buf: ByteBuffer) {
+            FfiConverterString.write(value.`fhir`, buf)
+            FfiConverterULong.write(value.`recordsIn`, buf)
+            FfiConverterULong.write(value.`recordsOut`, buf)
+            FfiConverterString.write(value.`changeReportJson`, buf)
+            FfiConverterTypeReport.write(value.`report`, buf)
     }
 }
 
@@ -2999,6 +4207,50 @@ public object FfiConverterTypeWorkout: FfiConverterRustBuffer<Workout> {
 
 
 /**
+ * Whether an export enforces consent.
+ */
+
+enum class ConsentMode {
+    
+    /**
+     * Every record needs a permitting consent; no consent at all fails with `ConsentDenied`.
+     */
+    ENFORCE,
+    /**
+     * DANGER: no consent check. Only for the data subject exporting to themselves (own backup, own
+     * device); never for disclosure to anyone else. Named so that it stands out in code review.
+     */
+    DANGER_LOCAL_NO_CONSENT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentMode: FfiConverterRustBuffer<ConsentMode> {
+    override fun read(buf: ByteBuffer) = try {
+        ConsentMode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ConsentMode) = 4UL
+
+    override fun write(value: ConsentMode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * When a measurement applies (FHIR `effective[x]`).
  */
 sealed class Effective {
@@ -3420,7 +4672,8 @@ public object FfiConverterTypeOutputFormat: FfiConverterRustBuffer<OutputFormat>
 
 
 /**
- * One record: a person, a measurement, or a type this binding does not model yet.
+ * One record: a person, a measurement, a マイナポータル/checkup family summary, or a type this binding
+ * does not model yet.
  */
 sealed class PhrRecord {
     
@@ -3455,8 +4708,67 @@ sealed class PhrRecord {
     }
     
     /**
-     * A record type of phrkit that this binding version does not model (checkups, medication … as the core
-     * grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
+     * A 特定健診 checkup (read-only summary; the `Dataset` keeps the full record for FHIR output).
+     */
+    data class Checkup(
+        /**
+         * The checkup.
+         */
+        val `checkup`: dev.phrkit.ffi.CheckupSummary) : PhrRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A drug line (read-only summary).
+     */
+    data class Medication(
+        /**
+         * The drug line.
+         */
+        val `medication`: dev.phrkit.ffi.MedicationSummary) : PhrRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A vaccination (read-only summary).
+     */
+    data class Immunization(
+        /**
+         * The vaccination.
+         */
+        val `immunization`: dev.phrkit.ffi.ImmunizationSummary) : PhrRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A medical-expense row (read-only summary).
+     */
+    data class Expense(
+        /**
+         * The expense row.
+         */
+        val `expense`: dev.phrkit.ffi.ExpenseSummary) : PhrRecord()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A record type of phrkit that this binding version does not model (as the core grows). Kept in the `Dataset`, so FHIR output from a `Dataset` still contains it; read-only here.
      */
     data class Unsupported(
         /**
@@ -3492,7 +4804,19 @@ public object FfiConverterTypePhrRecord : FfiConverterRustBuffer<PhrRecord>{
             2 -> PhrRecord.Measurement(
                 FfiConverterTypePhrMeasurement.read(buf),
                 )
-            3 -> PhrRecord.Unsupported(
+            3 -> PhrRecord.Checkup(
+                FfiConverterTypeCheckupSummary.read(buf),
+                )
+            4 -> PhrRecord.Medication(
+                FfiConverterTypeMedicationSummary.read(buf),
+                )
+            5 -> PhrRecord.Immunization(
+                FfiConverterTypeImmunizationSummary.read(buf),
+                )
+            6 -> PhrRecord.Expense(
+                FfiConverterTypeExpenseSummary.read(buf),
+                )
+            7 -> PhrRecord.Unsupported(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
@@ -3512,6 +4836,34 @@ public object FfiConverterTypePhrRecord : FfiConverterRustBuffer<PhrRecord>{
             (
                 4UL
                 + FfiConverterTypePhrMeasurement.allocationSize(value.`measurement`)
+            )
+        }
+        is PhrRecord.Checkup -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeCheckupSummary.allocationSize(value.`checkup`)
+            )
+        }
+        is PhrRecord.Medication -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeMedicationSummary.allocationSize(value.`medication`)
+            )
+        }
+        is PhrRecord.Immunization -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeImmunizationSummary.allocationSize(value.`immunization`)
+            )
+        }
+        is PhrRecord.Expense -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeExpenseSummary.allocationSize(value.`expense`)
             )
         }
         is PhrRecord.Unsupported -> {
@@ -3535,8 +4887,28 @@ public object FfiConverterTypePhrRecord : FfiConverterRustBuffer<PhrRecord>{
                 FfiConverterTypePhrMeasurement.write(value.`measurement`, buf)
                 Unit
             }
-            is PhrRecord.Unsupported -> {
+            is PhrRecord.Checkup -> {
                 buf.putInt(3)
+                FfiConverterTypeCheckupSummary.write(value.`checkup`, buf)
+                Unit
+            }
+            is PhrRecord.Medication -> {
+                buf.putInt(4)
+                FfiConverterTypeMedicationSummary.write(value.`medication`, buf)
+                Unit
+            }
+            is PhrRecord.Immunization -> {
+                buf.putInt(5)
+                FfiConverterTypeImmunizationSummary.write(value.`immunization`, buf)
+                Unit
+            }
+            is PhrRecord.Expense -> {
+                buf.putInt(6)
+                FfiConverterTypeExpenseSummary.write(value.`expense`, buf)
+                Unit
+            }
+            is PhrRecord.Unsupported -> {
+                buf.putInt(7)
                 FfiConverterString.write(value.`typeName`, buf)
                 Unit
             }
@@ -3772,30 +5144,6 @@ sealed class PhrkitException: kotlin.Exception() {
     }
     
     /**
-     * A feature that this version of the binding only reserves (consent, pseudonymisation).
-     */
-    class NotImplemented(
-        
-        /**
-         * Stable code.
-         */
-        val `code`: kotlin.String, 
-        
-        /**
-         * Always empty.
-         */
-        val `location`: kotlin.String, 
-        
-        /**
-         * Explanation.
-         */
-        val `reason`: kotlin.String
-        ) : PhrkitException() {
-        override val message
-            get() = "code=${ `code` }, location=${ `location` }, reason=${ `reason` }"
-    }
-    
-    /**
      * A bug inside phrkit (a Rust panic), caught before it could unwind into Kotlin or Swift.
      */
     class Internal(
@@ -3883,12 +5231,7 @@ public object FfiConverterTypePhrkitError : FfiConverterRustBuffer<PhrkitExcepti
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            10 -> PhrkitException.NotImplemented(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                )
-            11 -> PhrkitException.Internal(
+            10 -> PhrkitException.Internal(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
@@ -3956,13 +5299,6 @@ public object FfiConverterTypePhrkitError : FfiConverterRustBuffer<PhrkitExcepti
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is PhrkitException.ApiMisuse -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`location`)
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is PhrkitException.NotImplemented -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`code`)
@@ -4044,15 +5380,8 @@ public object FfiConverterTypePhrkitError : FfiConverterRustBuffer<PhrkitExcepti
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is PhrkitException.NotImplemented -> {
-                buf.putInt(10)
-                FfiConverterString.write(value.`code`, buf)
-                FfiConverterString.write(value.`location`, buf)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
             is PhrkitException.Internal -> {
-                buf.putInt(11)
+                buf.putInt(10)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`location`, buf)
                 FfiConverterString.write(value.`reason`, buf)
@@ -4061,6 +5390,156 @@ public object FfiConverterTypePhrkitError : FfiConverterRustBuffer<PhrkitExcepti
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
+}
+
+
+
+/**
+ * How to pseudonymise.
+ */
+sealed class PseudonymiseMethod {
+    
+    /**
+     * 仮名加工情報: names, contacts, street and free text removed; ids replaced by keyed pseudonyms;
+     * postal code to 3 digits, birth date to the year, dates shifted per person.
+     */
+    object Pseudonymised : PseudonymiseMethod()
+    
+    
+    /**
+     * 匿名加工情報: in addition age bands, outlier coding and k-anonymity (`k`); uses a throw-away key
+     * inside phrkit, so the output cannot be linked to other outputs even by the key holder.
+     */
+    data class Anonymised(
+        /**
+         * Smallest equivalence class released (age band × sex × prefecture); smaller ones are suppressed.
+         */
+        val `k`: kotlin.UInt) : PseudonymiseMethod()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A rules document (phrkit's rule file format, JSON or TOML); unmatched fields follow its base
+     * profile. Errors point into the document (`PhrkitError.Config`).
+     */
+    data class Rules(
+        /**
+         * The document text.
+         */
+        val `document`: kotlin.String) : PseudonymiseMethod()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePseudonymiseMethod : FfiConverterRustBuffer<PseudonymiseMethod>{
+    override fun read(buf: ByteBuffer): PseudonymiseMethod {
+        return when(buf.getInt()) {
+            1 -> PseudonymiseMethod.Pseudonymised
+            2 -> PseudonymiseMethod.Anonymised(
+                FfiConverterUInt.read(buf),
+                )
+            3 -> PseudonymiseMethod.Rules(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: PseudonymiseMethod): ULong = when(value) {
+        is PseudonymiseMethod.Pseudonymised -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is PseudonymiseMethod.Anonymised -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`k`)
+            )
+        }
+        is PseudonymiseMethod.Rules -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`document`)
+            )
+        }
+    }
+
+    override fun write(value: PseudonymiseMethod, buf: ByteBuffer) {
+        when(value) {
+            is PseudonymiseMethod.Pseudonymised -> {
+                buf.putInt(1)
+                Unit
+            }
+            is PseudonymiseMethod.Anonymised -> {
+                buf.putInt(2)
+                FfiConverterUInt.write(value.`k`, buf)
+                Unit
+            }
+            is PseudonymiseMethod.Rules -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`document`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
 }
 
 
@@ -4417,6 +5896,62 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeConsent: FfiConverterRustBuffer<List<Consent>> {
+    override fun read(buf: ByteBuffer): List<Consent> {
+        val len = buf.getInt()
+        return List<Consent>(len) {
+            FfiConverterTypeConsent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Consent>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConsent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Consent>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConsent.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCheckupItem: FfiConverterRustBuffer<List<CheckupItem>> {
+    override fun read(buf: ByteBuffer): List<CheckupItem> {
+        val len = buf.getInt()
+        return List<CheckupItem>(len) {
+            FfiConverterTypeCheckupItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CheckupItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCheckupItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CheckupItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCheckupItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeCoding: FfiConverterRustBuffer<List<Coding>> {
     override fun read(buf: ByteBuffer): List<Coding> {
         val len = buf.getInt()
@@ -4435,6 +5970,34 @@ public object FfiConverterSequenceTypeCoding: FfiConverterRustBuffer<List<Coding
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCoding.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeConsentDecision: FfiConverterRustBuffer<List<ConsentDecision>> {
+    override fun read(buf: ByteBuffer): List<ConsentDecision> {
+        val len = buf.getInt()
+        return List<ConsentDecision>(len) {
+            FfiConverterTypeConsentDecision.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ConsentDecision>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConsentDecision.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ConsentDecision>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConsentDecision.write(it, buf)
         }
     }
 }
@@ -4785,6 +6348,25 @@ public object FfiConverterMapStringULong: FfiConverterRustBuffer<Map<kotlin.Stri
     
 
         /**
+         * Reads an input through a mapping document (phrkit's mapping language, JSON): the way マイナポータル
+         * medication and immunization payloads are read. The mapping is checked first (`PhrkitError.Config`
+         * pointing into it); the input is then read like `readBytes`.
+         */
+    @Throws(PhrkitException::class) fun `readMapped`(`bytes`: kotlin.ByteArray, `mappingJson`: kotlin.String, `options`: ReadOptions): Dataset {
+            return FfiConverterTypeDataset.lift(
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_func_read_mapped(
+    
+        
+        FfiConverterByteArray.lower(`bytes`),
+        FfiConverterString.lower(`mappingJson`),
+        FfiConverterTypeReadOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
          * Writes records built in Kotlin/Swift as FHIR R4 JSON bytes.
          */
     @Throws(PhrkitException::class) fun `recordsToFhir`(`records`: List<PhrRecord>, `format`: OutputFormat): kotlin.ByteArray {
@@ -4815,32 +6397,65 @@ public object FfiConverterMapStringULong: FfiConverterRustBuffer<Map<kotlin.Stri
     
 
         /**
-         * PLACEHOLDER: checks a consent document (JSON) against a purpose before export.
+         * Decides every record of `dataset` against `consents` (one decision per record, in order).
+         *
+         * A record is judged about the most recent subject before it (consents name their patient). With no
+         * consent, or none active for the subject, the answer is deny with reason `no-consent`: a decision is
+         * an answer, not an error.
          */
-    @Throws(PhrkitException::class) fun `checkConsent`(`consentJson`: kotlin.String, `purpose`: kotlin.String): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
+    @Throws(PhrkitException::class) fun `decideConsent`(`dataset`: Dataset, `consents`: List<Consent>, `request`: ConsentRequest): List<ConsentDecision> {
+            return FfiConverterSequenceTypeConsentDecision.lift(
     uniffiRustCallWithError(PhrkitException) { _status ->
-    UniffiLib.uniffi_phrkit_ffi_fn_func_check_consent(
+    UniffiLib.uniffi_phrkit_ffi_fn_func_decide_consent(
     
         
-        FfiConverterString.lower(`consentJson`),
-        FfiConverterString.lower(`purpose`),_status)
+        FfiConverterTypeDataset.lower(`dataset`),
+        FfiConverterSequenceTypeConsent.lower(`consents`),
+        FfiConverterTypeConsentRequest.lower(`request`),_status)
 }
     )
     }
     
 
         /**
-         * PLACEHOLDER: pseudonymises a dataset with a secret key (identifiers replaced by keyed hashes).
+         * Writes `dataset` as FHIR for `request.recipient`, leaving out every record the consents deny.
+         *
+         * In `Enforce` mode an empty `consents` list fails with `PhrkitError.ConsentDenied` before anything is
+         * written (privacy by default).
          */
-    @Throws(PhrkitException::class) fun `pseudonymise`(`dataset`: Dataset, `key`: kotlin.ByteArray): Dataset {
-            return FfiConverterTypeDataset.lift(
+    @Throws(PhrkitException::class) fun `exportWithConsent`(`dataset`: Dataset, `consents`: List<Consent>, `request`: ConsentRequest, `format`: OutputFormat, `mode`: ConsentMode): ConsentExport {
+            return FfiConverterTypeConsentExport.lift(
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_func_export_with_consent(
+    
+        
+        FfiConverterTypeDataset.lower(`dataset`),
+        FfiConverterSequenceTypeConsent.lower(`consents`),
+        FfiConverterTypeConsentRequest.lower(`request`),
+        FfiConverterTypeOutputFormat.lower(`format`),
+        FfiConverterTypeConsentMode.lower(`mode`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Pseudonymises or anonymises a whole dataset and writes it as FHIR (one call per dataset).
+         *
+         * `key` must be at least 32 bytes (else `PhrkitError.Key`, which gives only the length). It is required
+         * for every method so that apps handle keys one way; the anonymised profile does not use it.
+         */
+    @Throws(PhrkitException::class) fun `pseudonymise`(`dataset`: Dataset, `key`: kotlin.ByteArray, `method`: PseudonymiseMethod, `options`: PseudonymiseOptions, `format`: OutputFormat): PseudonymisedOutput {
+            return FfiConverterTypePseudonymisedOutput.lift(
     uniffiRustCallWithError(PhrkitException) { _status ->
     UniffiLib.uniffi_phrkit_ffi_fn_func_pseudonymise(
     
         
         FfiConverterTypeDataset.lower(`dataset`),
-        FfiConverterByteArray.lower(`key`),_status)
+        FfiConverterByteArray.lower(`key`),
+        FfiConverterTypePseudonymiseMethod.lower(`method`),
+        FfiConverterTypePseudonymiseOptions.lower(`options`),
+        FfiConverterTypeOutputFormat.lower(`format`),_status)
 }
     )
     }

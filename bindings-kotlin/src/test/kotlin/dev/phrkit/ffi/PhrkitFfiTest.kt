@@ -1,7 +1,6 @@
 // JVM tests of the generated Kotlin bindings against the host libphrkit_ffi (built by ../test.sh).
-// Every exported function and every error variant that can be provoked through the API is exercised here;
-// ConsentDenied, Key and Config cannot be provoked yet (no policy/config API) and are covered by the Rust
-// unit tests of the error mapping (bindings-ffi/src/error.rs). All data is synthetic.
+// Every exported function and every error variant that can be provoked through the API is exercised here
+// (policy calls and the マイナポータル/checkup families in PolicyAndFamiliesTest.kt). All data is synthetic.
 package dev.phrkit.ffi
 
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -40,7 +39,13 @@ class PhrkitFfiTest {
         assertEquals(listOf("{steps}"), steps.units)
         val weight = knownKinds().single { it.code == "bodyMass" }
         assertEquals(listOf("kg", "g", "[lb_av]"), weight.units)
-        assertEquals(listOf("fhir-json", "fhir-ndjson"), supportedFormats())
+        assertEquals(
+            listOf(
+                "fhir-json", "fhir-ndjson", "apple-health-xml", "apple-health-zip", "device-csv",
+                "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
+            ),
+            supportedFormats(),
+        )
     }
 
     @Test
@@ -288,16 +293,6 @@ class PhrkitFfiTest {
         assertThrows<PhrkitException.ApiMisuse> {
             Dataset.fromRecords(listOf(PhrRecord.Measurement(badUnit.copy(kind = "notAKind"))))
         }.also { assertEquals("unknown-kind", it.code) }
-    }
-
-    @Test
-    fun `consent and pseudonymisation are placeholders that refuse instead of pretending`() {
-        val e1 = assertThrows<PhrkitException.NotImplemented> { checkConsent("{}", "research") }
-        assertEquals("policy-not-wired", e1.code)
-        samplesToDataset(listOf(sample("heartRate", 60.0, "/min"))).dataset.use { ds ->
-            val e2 = assertThrows<PhrkitException.NotImplemented> { pseudonymise(ds, ByteArray(32)) }
-            assertEquals("policy-not-wired", e2.code)
-        }
     }
 
     @Test
