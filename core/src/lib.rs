@@ -23,6 +23,8 @@
 
 pub mod error;
 pub mod fhir;
+#[doc(hidden)]
+pub mod internal;
 pub mod read;
 pub mod record;
 pub mod report;

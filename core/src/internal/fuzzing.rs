@@ -1,0 +1,192 @@
+//! One function per fuzz target (fuzz/fuzz_targets/*.rs), so that the committed regression inputs
+//! (fixtures/regression/, core/tests/regression.rs) run exactly the code the fuzzer ran.
+//!
+//! Each function must accept *any* bytes without panicking, except through the oracles below: a failed
+//! `assert!` here is a bug found, not a misuse. The oracles are properties every reader must keep, so
+//! readers added later are held to them through [`read_any`] without new targets:
+//!
+//! - the report balances: every item read is converted or counted as skipped (`Report::is_balanced`);
+//! - strict and lenient agree: if strict succeeds, lenient gives the same records and skips nothing;
+//! - error messages stay short (they describe rules and locations, never echo the input);
+//! - read → write → read gives equal records, and writing is deterministic ([`roundtrip_records`]).
+
+use crate::read::{read_slice, Dataset, Format, ReadOptions};
+use crate::record::Record;
+use crate::write::{to_vec, OutputFormat, WriteOptions};
+use crate::Error;
+
+/// Longest error message accepted: messages name a rule and a location (a JSON pointer can hold keys
+/// from the input, each bounded by the string limit, so this is generous but finite).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// FHIR JSON (a Bundle or one resource), lenient and strict.
+pub fn read_fhir_json(data: &[u8]) {
+    read_both_ways(data, Some(Format::FhirJson));
+}
+
+/// FHIR NDJSON, lenient and strict.
+pub fn read_fhir_ndjson(data: &[u8]) {
+    read_both_ways(data, Some(Format::FhirNdjson));
+}
+
+/// Format detection plus whichever reader it picks, lenient and strict: covers every reader
+/// `read::open_slice` dispatches to, including ones added after this target was written.
+pub fn read_any(data: &[u8]) {
+    read_both_ways(data, None);
+}
+
+/// Reads `data` (any format, lenient); if records come out, writes them in every output container, reads
+/// each back strictly and requires the same records, a balanced report and deterministic bytes.
+pub fn roundtrip_records(data: &[u8]) {
+    let Ok(first) = read_slice(data, &ReadOptions::default()) else {
+        return;
+    };
+    if first.records.is_empty() {
+        return;
+    }
+    round_trip(&first.records);
+}
+
+/// Writes `records` in each output container and checks they read back unchanged.
+pub fn round_trip(records: &[Record]) {
+    for format in [
+        OutputFormat::Ndjson,
+        OutputFormat::BundleCollection,
+        OutputFormat::BundleTransaction,
+    ] {
+        let opts = WriteOptions::new(format);
+        let Ok(bytes) = to_vec(records, opts) else {
+            // Writing into a Vec fails only on a record the writer refuses (a typed error, not a bug).
+            continue;
+        };
+        let again = to_vec(records, opts);
+        assert!(
+            again.as_ref().ok() == Some(&bytes),
+            "{format:?}: writing the same records twice gave different bytes"
+        );
+        let read_as = match format {
+            OutputFormat::Ndjson => Format::FhirNdjson,
+            _ => Format::FhirJson,
+        };
+        let back = match read_slice(&bytes, &ReadOptions::strict().with_format(read_as)) {
+            Ok(ds) => ds,
+            Err(e) => panic_on_written(format, &e, &bytes),
+        };
+        assert!(
+            back.report.is_balanced(),
+            "{format:?}: unbalanced report reading own output: {:?}",
+            back.report
+        );
+        assert!(
+            back.report.ignored_elements.is_empty(),
+            "{format:?}: writer emitted elements the reader ignores: {:?}",
+            back.report.ignored_elements
+        );
+        assert_eq!(
+            back.records, records,
+            "{format:?}: records changed through write → read"
+        );
+    }
+}
+
+#[allow(clippy::panic)] // the fuzz oracle: a panic is how a found bug is reported
+fn panic_on_written(format: OutputFormat, e: &Error, bytes: &[u8]) -> ! {
+    panic!(
+        "{format:?}: own output does not read back strictly: {e}\n{}",
+        String::from_utf8_lossy(bytes)
+    )
+}
+
+fn read_both_ways(data: &[u8], format: Option<Format>) {
+    let mut lenient = ReadOptions::default();
+    let mut strict = ReadOptions::strict();
+    if let Some(f) = format {
+        lenient = lenient.with_format(f);
+        strict = strict.with_format(f);
+    }
+    let lenient = read_slice(data, &lenient);
+    let strict = read_slice(data, &strict);
+    for result in [&lenient, &strict] {
+        match result {
+            Ok(ds) => check_dataset(ds),
+            Err(e) => check_error(e),
+        }
+    }
+    if let Ok(s) = &strict {
+        let Ok(l) = &lenient else {
+            #[allow(clippy::panic)]
+            {
+                panic!("strict read succeeded but lenient read failed")
+            }
+        };
+        assert_eq!(l.records, s.records, "strict and lenient records differ");
+        assert_eq!(
+            l.report.skipped_total(),
+            s.report.skipped_total(),
+            "lenient skipped items that strict accepted"
+        );
+    }
+}
+
+fn check_dataset(ds: &Dataset) {
+    assert!(
+        ds.report.is_balanced(),
+        "unbalanced report: {:?}",
+        ds.report
+    );
+}
+
+fn check_error(e: &Error) {
+    let message = e.to_string();
+    assert!(
+        message.len() <= MAX_MESSAGE_BYTES,
+        "error message of {} bytes",
+        message.len()
+    );
+}
+
+/// Builds records from the fuzz bytes with the proptest strategies of `record::arbitrary` (the bytes are
+/// the strategies' "random" stream) and checks they survive write → read. Complements
+/// [`roundtrip_records`], which only reaches records a reader accepts from mutated FHIR.
+#[cfg(feature = "arbitrary")]
+pub fn roundtrip_generated(data: &[u8]) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let config = Config {
+        max_local_rejects: 64,
+        max_global_rejects: 64,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::PassThrough, &entropy(data));
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let Ok(tree) = crate::record::arbitrary::records().new_tree(&mut runner) else {
+        return;
+    };
+    round_trip(&tree.current());
+}
+
+/// The fuzz bytes (at most 64 KiB), then 1 MiB of pseudo-random bytes derived from them.
+///
+/// A plain `PassThrough` RNG returns zeros once the input is used up, and rand's uniform sampling
+/// rejects an all-zero draw forever (an endless loop, not a phrkit bug), so the stream must not run
+/// dry: `prop_flat_map` halves the remaining stream for each child, hence the generous tail.
+#[cfg(feature = "arbitrary")]
+fn entropy(data: &[u8]) -> Vec<u8> {
+    const MAX_INPUT: usize = 64 * 1024;
+    const TAIL: usize = 1024 * 1024;
+    let data = &data[..data.len().min(MAX_INPUT)];
+    // FNV-1a of the input seeds a xorshift64* stream: deterministic, so a crash input replays exactly.
+    let mut state = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) | 1;
+    let mut out = Vec::with_capacity(data.len() + TAIL);
+    out.extend_from_slice(data);
+    while out.len() < data.len() + TAIL {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out
+}
