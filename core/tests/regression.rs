@@ -63,10 +63,18 @@ fn replay(target: &str, hash8: &str) {
 }
 
 /// Hang in the harness, not in phrkit: proptest's PassThrough RNG returns zeros once the input is used
-/// up and rand's uniform sampler rejects an all-zero draw forever. Fixed by `fuzzing::entropy`.
+/// up and rand's uniform sampler rejects an all-zero draw forever. Now seeded ChaCha (see
+/// `fuzzing::roundtrip_generated`).
 #[test]
 fn fuzz_809c66e0() {
     replay("roundtrip_generated", "809c66e0");
+}
+
+/// The empty input hung the same way after a first fix that padded the pass-through stream:
+/// `prop_flat_map` halves the remaining stream per child, so nested filters still ran it dry.
+#[test]
+fn fuzz_da39a3ee() {
+    replay("roundtrip_generated", "da39a3ee");
 }
 
 #[test]
