@@ -25,6 +25,8 @@
 
 pub mod error;
 pub mod fhir;
+#[doc(hidden)]
+pub mod internal;
 pub mod policy;
 pub mod read;
 pub mod record;
