@@ -74,6 +74,19 @@ fn replay(target: &str, hash8: &str) {
     );
 }
 
+/// A FHIR Consent whose period end is not a date (`"20meta3-31"`) changed meaning when written back.
+#[test]
+fn fuzz_7e4ced4a() {
+    replay("parse_consent", "7e4ced4a");
+}
+
+/// マイナポータル expense CSV without subject data produced a leading empty Subject, which a FHIR round
+/// trip cannot distinguish from "no subject" (found by `roundtrip_records` on the merged readers).
+#[test]
+fn fuzz_f123cf7d() {
+    replay("roundtrip_records", "f123cf7d");
+}
+
 /// Hang in the harness, not in phrkit: proptest's PassThrough RNG returns zeros once the input is used
 /// up and rand's uniform sampler rejects an all-zero draw forever. Now seeded ChaCha (see
 /// `fuzzing::roundtrip_generated`).

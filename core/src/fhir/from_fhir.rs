@@ -200,6 +200,9 @@ pub struct FhirDecoder {
     limits: JsonLimits,
     devices: HashMap<String, Arc<Source>>,
     checkup: super::from_checkup::CheckupAssembler,
+    /// Whether a record was produced yet: an empty (placeholder) Patient before any record stands for
+    /// "no subject"; after one it separates persons and is kept as an empty Subject.
+    emitted_any: bool,
     /// What happened so far.
     pub report: Report,
 }
@@ -256,6 +259,7 @@ impl FhirDecoder {
     /// A decoder with the given JSON limits.
     pub fn new(limits: JsonLimits) -> FhirDecoder {
         FhirDecoder {
+            emitted_any: false,
             limits,
             devices: HashMap::new(),
             checkup: super::from_checkup::CheckupAssembler::default(),
@@ -328,6 +332,14 @@ impl FhirDecoder {
     /// `Err` means the resource is invalid; the caller decides whether that stops the stream (strict) or
     /// is counted as a skip (lenient).
     pub fn decode(&mut self, bytes: &[u8], place: &ResourcePlace) -> Result<Decoded, Error> {
+        let result = self.decode_resource(bytes, place);
+        if matches!(result, Ok(Decoded::Record(_))) {
+            self.emitted_any = true;
+        }
+        result
+    }
+
+    fn decode_resource(&mut self, bytes: &[u8], place: &ResourcePlace) -> Result<Decoded, Error> {
         let Some(resource_type) = self.scan(bytes, place)? else {
             return Err(invalid(place, "/resourceType", "missing resourceType"));
         };
@@ -394,7 +406,8 @@ impl FhirDecoder {
                     self.report.converted("checkup-patient");
                     return Ok(Decoded::Absorbed);
                 }
-                if subject.is_empty() {
+                if subject.is_empty() && !self.emitted_any {
+                    // The writer's placeholder for records without a subject: nothing to separate yet.
                     self.report.converted("subject-placeholder");
                     Ok(Decoded::Absorbed)
                 } else {

@@ -77,11 +77,17 @@ pub fn parse_consent(data: &[u8]) {
     if let Ok(c) = crate::fhir::consent::parse_consent(data) {
         let again = crate::fhir::consent::write_consent(&c);
         match crate::fhir::consent::parse_consent(&again) {
-            Ok(c2) => assert_eq!(
-                format!("{c:?}"),
-                format!("{c2:?}"),
-                "consent changed meaning when re-written"
-            ),
+            Ok(mut c2) => {
+                // The writer claims JP_Consent in meta.profile: a claim, not a change of meaning.
+                let mut c = c;
+                c.profile.clear();
+                c2.profile.clear();
+                assert_eq!(
+                    format!("{c:?}"),
+                    format!("{c2:?}"),
+                    "consent changed meaning when re-written"
+                )
+            }
             Err(e) => panic!("a consent phrkit wrote does not parse back: {e}"),
         }
     }

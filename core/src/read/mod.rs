@@ -153,8 +153,48 @@ fn zip_format(name: Option<&str>, head: &[u8]) -> Format {
     }
 }
 
+/// Drops empty Subjects that come before any other record: "a person about whom nothing is known"
+/// before anything was said about anyone is the same as no subject, and FHIR output cannot tell them
+/// apart. Later empty subjects are kept (they separate persons).
+struct LeadingEmptySubjectsDropped<'a> {
+    inner: Box<dyn RecordReader + 'a>,
+    started: bool,
+}
+
+impl RecordReader for LeadingEmptySubjectsDropped<'_> {
+    fn next_record(&mut self) -> Result<Option<Record>> {
+        loop {
+            match self.inner.next_record()? {
+                Some(Record::Subject(s)) if !self.started && s.is_empty() => continue,
+                Some(r) => {
+                    self.started = true;
+                    return Ok(Some(r));
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+    fn report(&self) -> &Report {
+        self.inner.report()
+    }
+    fn format(&self) -> Format {
+        self.inner.format()
+    }
+}
+
+fn normalised<'a>(r: Box<dyn RecordReader + 'a>) -> Box<dyn RecordReader + 'a> {
+    Box::new(LeadingEmptySubjectsDropped {
+        inner: r,
+        started: false,
+    })
+}
+
 /// Opens a reader over bytes, detecting the format unless `opts.format` is set.
 pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
+    open_slice_raw(bytes, opts).map(normalised)
+}
+
+fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
     let format = match opts.format {
         Some(f) => f,
         None if is_zip(bytes) => zip_format(None, bytes),
@@ -195,6 +235,10 @@ fn mapped_needs_mapping() -> Error {
 
 /// Opens a reader over a file, detecting the format from its name and first bytes.
 pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader>> {
+    open_path_raw(path, opts).map(normalised)
+}
+
+fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader>> {
     let mut file = std::fs::File::open(path)?;
     let mut head = vec![0u8; 4096];
     let n = read_up_to(&mut file, &mut head)?;
