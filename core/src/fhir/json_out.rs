@@ -6,8 +6,10 @@
 /// Writes JSON into a byte buffer, tracking where commas go.
 pub(crate) struct JsonOut<'a> {
     buf: &'a mut Vec<u8>,
-    /// One entry per open container: whether it already has a member.
-    has_member: Vec<bool>,
+    /// Bit `d` is set when the container open at depth `d` already has a member (no allocation; the
+    /// writer never nests deeper than a handful of levels, and depth is capped at 63).
+    has_member: u64,
+    depth: u32,
     /// A key was just written; the next value belongs to it.
     pending_key: bool,
 }
@@ -16,7 +18,8 @@ impl<'a> JsonOut<'a> {
     pub(crate) fn new(buf: &'a mut Vec<u8>) -> JsonOut<'a> {
         JsonOut {
             buf,
-            has_member: Vec::with_capacity(8),
+            has_member: 0,
+            depth: 0,
             pending_key: false,
         }
     }
@@ -26,34 +29,44 @@ impl<'a> JsonOut<'a> {
             self.pending_key = false;
             return;
         }
-        if let Some(has) = self.has_member.last_mut() {
-            if *has {
+        if self.depth > 0 {
+            let bit = 1u64 << self.depth;
+            if self.has_member & bit != 0 {
                 self.buf.push(b',');
             }
-            *has = true;
+            self.has_member |= bit;
         }
+    }
+
+    fn open(&mut self) {
+        self.depth = (self.depth + 1).min(63);
+        self.has_member &= !(1u64 << self.depth);
+    }
+
+    fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     pub(crate) fn begin_object(&mut self) {
         self.sep();
         self.buf.push(b'{');
-        self.has_member.push(false);
+        self.open();
     }
 
     pub(crate) fn end_object(&mut self) {
         self.buf.push(b'}');
-        self.has_member.pop();
+        self.close();
     }
 
     pub(crate) fn begin_array(&mut self) {
         self.sep();
         self.buf.push(b'[');
-        self.has_member.push(false);
+        self.open();
     }
 
     pub(crate) fn end_array(&mut self) {
         self.buf.push(b']');
-        self.has_member.pop();
+        self.close();
     }
 
     /// Writes `"key":`; the next value call supplies the value.

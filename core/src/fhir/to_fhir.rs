@@ -82,9 +82,13 @@ pub fn content_id(parts: &[&[u8]]) -> ResourceId {
         ctx.update(&(p.len() as u64).to_le_bytes());
         ctx.update(p);
     }
-    let d = ctx.finish();
+    uuid_from_digest(ctx.finish().as_ref())
+}
+
+/// Formats the first 128 bits of a digest as an RFC 9562 version-8 UUID.
+fn uuid_from_digest(d: &[u8]) -> ResourceId {
     let mut b = [0u8; 16];
-    b.copy_from_slice(&d.as_ref()[..16]);
+    b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x80; // version 8
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     let hex = b"0123456789abcdef";
@@ -118,12 +122,21 @@ pub(crate) fn assemble(
 ) -> ResourceId {
     let head = strip_braces(head);
     let body = strip_braces(body);
-    let mut id_parts: Vec<&[u8]> = vec![resource_type.as_bytes(), head, body];
-    for (s, v) in extra_identifiers {
-        id_parts.push(s.as_bytes());
-        id_parts.push(v.as_bytes());
-    }
-    let id = content_id(&id_parts);
+    let id = {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut part = |p: &[u8]| {
+            ctx.update(&(p.len() as u64).to_le_bytes());
+            ctx.update(p);
+        };
+        part(resource_type.as_bytes());
+        part(head);
+        part(body);
+        for (s, v) in extra_identifiers {
+            part(s.as_bytes());
+            part(v.as_bytes());
+        }
+        uuid_from_digest(ctx.finish().as_ref())
+    };
     out.extend_from_slice(b"{\"resourceType\":\"");
     out.extend_from_slice(resource_type.as_bytes());
     out.push(b'"');
@@ -511,12 +524,15 @@ impl Encoder {
             value(&mut j, m, opts.code_systems);
             j.end_object();
         }
-        let extra: Vec<(&str, &str)> = m
-            .identifier()
-            .map(|v| (SOURCE_RECORD_ID, v))
-            .into_iter()
-            .collect();
-        assemble(out, "Observation", &self.head, &self.body, &extra, opts)
+        let source_id: [(&str, &str); 1];
+        let extra: &[(&str, &str)] = match m.identifier() {
+            Some(v) => {
+                source_id = [(SOURCE_RECORD_ID, v)];
+                &source_id
+            }
+            None => &[],
+        };
+        assemble(out, "Observation", &self.head, &self.body, extra, opts)
     }
 
     /// Appends one Patient (JP_Patient) for `s` and returns its id.

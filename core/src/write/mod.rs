@@ -60,6 +60,8 @@ pub struct FhirWriter<W: Write> {
     resource: Vec<u8>,
     patient_ref: Option<String>,
     devices: HashMap<Arc<Source>, String>,
+    /// The source of the previous measurement and its Device reference (fast path).
+    last_device: Option<(Arc<Source>, String)>,
     /// Ids of shared resources (Patients, Organizations) already written, so a second checkup of the
     /// same person or institution refers to them instead of repeating them.
     emitted: HashSet<String>,
@@ -92,6 +94,7 @@ impl<W: Write> FhirWriter<W> {
             resource: Vec::with_capacity(2048),
             patient_ref: None,
             devices: HashMap::new(),
+            last_device: None,
             emitted: HashSet::new(),
             entries: 0,
             report: Report::default(),
@@ -273,29 +276,48 @@ impl<W: Write> FhirWriter<W> {
                     // Observations need a subject (JP Core: 1..1): an anonymous placeholder Patient.
                     self.write_subject(&Subject::default())?;
                 }
-                let device = match m.source() {
-                    None => None,
-                    Some(src) => match self.devices.get(src) {
-                        Some(r) => Some(r.clone()),
-                        None => {
-                            self.resource.clear();
-                            let id =
-                                self.encoder
-                                    .device(&mut self.resource, src, &self.resource_opts);
-                            let r = id.reference("Device", self.resource_opts.references);
-                            self.devices.insert(src.clone(), r.clone());
-                            self.emit("Device", &id.0)?;
-                            Some(r)
+                let has_device = match m.source() {
+                    None => false,
+                    Some(src) => {
+                        // Readers share one Arc per source, so consecutive records usually hit this
+                        // pointer check and skip hashing the source's strings.
+                        let hit = self
+                            .last_device
+                            .as_ref()
+                            .is_some_and(|(s, _)| Arc::ptr_eq(s, src));
+                        if !hit {
+                            let r = match self.devices.get(src) {
+                                Some(r) => r.clone(),
+                                None => {
+                                    self.resource.clear();
+                                    let id = self.encoder.device(
+                                        &mut self.resource,
+                                        src,
+                                        &self.resource_opts,
+                                    );
+                                    let r = id.reference("Device", self.resource_opts.references);
+                                    self.devices.insert(src.clone(), r.clone());
+                                    self.emit("Device", &id.0)?;
+                                    r
+                                }
+                            };
+                            self.last_device = Some((src.clone(), r));
                         }
-                    },
+                        true
+                    }
                 };
                 self.resource.clear();
                 let patient = self.patient_ref.as_deref().unwrap_or("");
+                let device = if has_device {
+                    self.last_device.as_ref().map(|(_, r)| r.as_str())
+                } else {
+                    None
+                };
                 let id = self.encoder.observation(
                     &mut self.resource,
                     m,
                     patient,
-                    device.as_deref(),
+                    device,
                     &self.resource_opts,
                 );
                 self.emit("Observation", &id.0)
