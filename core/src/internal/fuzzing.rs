@@ -169,10 +169,21 @@ pub fn round_trip(records: &[Record]) {
             "{format:?}: writer emitted elements the reader ignores: {:?}",
             back.report.ignored_elements
         );
-        assert_eq!(
-            back.records, records,
-            "{format:?}: records changed through write → read"
-        );
+        if back.records != records {
+            let i = back
+                .records
+                .iter()
+                .zip(records)
+                .take_while(|(a, b)| a == b)
+                .count();
+            panic!(
+                "{format:?}: records changed through write → read at record {i} of {} (read back {}):\n  wrote {:?}\n  read  {:?}",
+                records.len(),
+                back.records.len(),
+                records.get(i),
+                back.records.get(i)
+            );
+        }
     }
 }
 

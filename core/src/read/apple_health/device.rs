@@ -67,7 +67,9 @@ pub(crate) fn parse_device(raw: &str) -> Option<SourceDevice> {
         }
     }
     store(current.take(), &mut dev);
-    Some(dev)
+    // An HKDevice string with no field phrkit keeps says nothing about the device (and an empty device
+    // could not survive a FHIR round trip distinct from "no device"). Found by fuzzing (fuzz_5c5bbb64).
+    (dev != SourceDevice::default()).then_some(dev)
 }
 
 /// Splits `raw` around its `0x…` address: (before, after). No address: (raw, empty).
