@@ -217,3 +217,18 @@ fn empty_containers_read_nothing_and_balance() {
         assert!(d.report.is_balanced());
     }
 }
+
+#[test]
+fn detection_by_content_leaves_fhir_alone() {
+    use phrkit::read::detect_format;
+    let fit = br#"{"Data Points": [{"dataTypeName": "com.google.weight"}]}"#;
+    let fitbit = br#"[ {"dateTime": "04/22/19 04:00:05", "value": "1"}]"#;
+    assert_eq!(detect_format(None, fit).unwrap(), Format::TakeoutJson);
+    assert_eq!(detect_format(None, fitbit).unwrap(), Format::TakeoutJson);
+    let fhir = br#"{"resourceType": "Patient", "id": "p"}"#;
+    assert_eq!(
+        detect_format(Some("a.json"), fhir).unwrap(),
+        Format::FhirJson
+    );
+    assert_eq!(Format::from_name("takeout-json"), Some(Format::TakeoutJson));
+}
