@@ -232,3 +232,20 @@ fn detection_by_content_leaves_fhir_alone() {
     );
     assert_eq!(Format::from_name("takeout-json"), Some(Format::TakeoutJson));
 }
+
+#[test]
+fn nanosecond_times_survive_the_fuzz_oracles() {
+    let doc = br#"{"Data Points": [{"dataTypeName": "com.google.heart_rate.bpm", "startTimeNanos": "1551312302123456789", "endTimeNanos": "1551312302123456789", "fitValue": [{"value": {"fpVal": 1e2}}]}]}"#;
+    phrkit::internal::fuzzing::read_takeout_json(doc);
+    phrkit::internal::fuzzing::read_any(doc);
+    phrkit::internal::fuzzing::roundtrip_records(doc);
+    let d = read_slice(doc, &forced()).unwrap();
+    assert_eq!(
+        values(&d),
+        vec![s3(
+            "heartRate",
+            "2019-02-28T00:05:02.123456789+00:00",
+            "100.0 /min"
+        )]
+    );
+}
