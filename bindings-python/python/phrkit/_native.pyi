@@ -51,6 +51,7 @@ _InputFormat = Literal[
     "apple-health-xml",
     "apple-health-zip",
     "device-csv",
+    "takeout-json",
     "json",
     "bundle",
     "ndjson",

@@ -50,6 +50,11 @@ pub fn read_device_csv(data: &[u8]) {
     read_as(data, Format::DeviceCsv);
 }
 
+/// Google Fit / Fitbit Takeout JSON (depth, types, hostile shapes).
+pub fn read_takeout_json(data: &[u8]) {
+    read_as(data, Format::TakeoutJson);
+}
+
 /// One 特定健診 hc08 CDA document.
 pub fn read_kenshin_cda(data: &[u8]) {
     read_as(data, Format::KenshinCdaXml);

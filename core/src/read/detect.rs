@@ -25,16 +25,19 @@ pub enum Format {
     AppleHealthZip,
     /// A home device's CSV export (blood pressure, body composition) matching a built-in preset.
     DeviceCsv,
+    /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy `dateTime` array.
+    TakeoutJson,
 }
 
 impl Format {
     /// Every format, in a stable order (bindings and the CLI list them from here).
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::FhirJson,
         Format::FhirNdjson,
         Format::AppleHealthXml,
         Format::AppleHealthZip,
         Format::DeviceCsv,
+        Format::TakeoutJson,
         Format::KenshinCdaXml,
         Format::KenshinArchive,
         Format::MynaExpenseCsv,
@@ -58,6 +61,7 @@ impl Format {
             Format::AppleHealthXml => "apple-health-xml",
             Format::AppleHealthZip => "apple-health-zip",
             Format::DeviceCsv => "device-csv",
+            Format::TakeoutJson => "takeout-json",
         }
     }
 }
@@ -101,6 +105,9 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     }
     if body[0] == b'<' && super::container::is_health_data(body) {
         return Ok(Format::AppleHealthXml);
+    }
+    if super::takeout::looks_like_takeout(body) {
+        return Ok(Format::TakeoutJson);
     }
     if body[0] == b'{' {
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {

@@ -13,6 +13,7 @@ pub mod kenshin_cda;
 pub mod lines;
 pub mod mapping;
 pub mod myna_portal;
+pub mod takeout;
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -219,6 +220,7 @@ fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
             opts,
             &device_csv::DeviceCsvOptions::default(),
         )?)),
+        Format::TakeoutJson => Ok(Box::new(takeout::TakeoutReader::new(bytes, opts, None)?)),
         Format::AppleHealthZip => {
             let cursor = || std::io::Cursor::new(bytes);
             Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
@@ -261,6 +263,11 @@ fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
                 opts,
                 &device_csv::DeviceCsvOptions::default(),
             )?))
+        }
+        Format::TakeoutJson => {
+            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
+            let name = path.file_name().and_then(|n| n.to_str());
+            Ok(Box::new(takeout::TakeoutReader::new(&bytes, opts, name)?))
         }
         Format::AppleHealthZip => {
             let second = std::fs::File::open(path)?;
