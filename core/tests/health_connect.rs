@@ -320,3 +320,18 @@ fn traversal_entry_is_refused() {
     let zip = zip_of(&[("../health_connect_export.db", &db)]);
     assert!(format_error(&zip).contains("escapes the archive"));
 }
+
+#[test]
+fn strict_mode_stops_at_the_first_unusable_row() {
+    let db = build_db();
+    let err = read_slice(&db, &ReadOptions::strict()).unwrap_err();
+    match err.kind() {
+        ErrorKind::Format { reason, .. } => {
+            assert_eq!(
+                reason,
+                "steps_record_table row 1: missing or non-numeric value"
+            );
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}

@@ -277,7 +277,11 @@ impl<'c> Db<'c> {
 
     fn skip(&mut self, table: &str, index: usize, reason: &str, why: &str) -> Result<()> {
         if self.strict {
-            return Err(db_error(why).in_zip_entry(&format!("{table}#{index}")));
+            return Err(Error::format(
+                FORMAT,
+                Location::None,
+                format!("{table} row {index}: {why}"),
+            ));
         }
         self.report.skip(
             reason,
