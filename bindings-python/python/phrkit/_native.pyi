@@ -52,6 +52,7 @@ _InputFormat = Literal[
     "apple-health-zip",
     "device-csv",
     "takeout-json",
+    "health-connect",
     "json",
     "bundle",
     "ndjson",

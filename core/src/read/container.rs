@@ -266,6 +266,73 @@ pub(crate) fn find_apple_main<R: Read + Seek>(
     Ok(main)
 }
 
+/// Scans the central directory with the same path and limit checks as [`find_apple_main`] and returns the
+/// first stored/deflated, unencrypted entry whose name satisfies `wanted` (Health Connect's database is
+/// found by its fixed name); other entries are counted as `side-file:other`.
+#[cfg(feature = "health-connect")]
+pub(crate) fn find_named_entry<R: Read + Seek>(
+    reader: R,
+    limits: &ArchiveLimits,
+    report: &mut Report,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Option<MainEntry>> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(e, None))?;
+    if archive.len() as u64 > limits.max_entries {
+        return Err(Error::limit(
+            Limit::ArchiveEntries,
+            limits.max_entries,
+            Location::None,
+        ));
+    }
+    let mut declared_total: u64 = 0;
+    let mut found = None;
+    for i in 0..archive.len() {
+        let f = archive.by_index_raw(i).map_err(|e| zip_error(e, None))?;
+        let name = f.name().to_owned();
+        if unsafe_path(&name) {
+            return Err(entry_error(
+                &name,
+                "entry path escapes the archive (.. or absolute)",
+            ));
+        }
+        declared_total = declared_total.saturating_add(f.size());
+        if declared_total > limits.max_total_bytes {
+            return Err(
+                Error::limit(Limit::ArchiveBytes, limits.max_total_bytes, Location::None)
+                    .in_zip_entry(&name),
+            );
+        }
+        if f.size() > RATIO_GRACE_BYTES && f.size() / f.compressed_size().max(1) > limits.max_ratio
+        {
+            return Err(
+                Error::limit(Limit::CompressionRatio, limits.max_ratio, Location::None)
+                    .in_zip_entry(&name),
+            );
+        }
+        if f.is_dir() {
+            continue;
+        }
+        let usable = !f.encrypted()
+            && matches!(
+                f.compression(),
+                CompressionMethod::Stored | CompressionMethod::Deflated
+            );
+        if found.is_none() && usable && wanted(&name) {
+            found = Some(MainEntry {
+                name,
+                data_start: f.data_start(),
+                compressed: f.compressed_size(),
+                size: f.size(),
+                method: f.compression(),
+                crc: f.crc32(),
+            });
+        } else {
+            report.ignore_element("side-file:other");
+        }
+    }
+    Ok(found)
+}
+
 /// Counts bytes read through it.
 struct Counting<R> {
     inner: R,

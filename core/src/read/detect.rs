@@ -27,17 +27,21 @@ pub enum Format {
     DeviceCsv,
     /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy `dateTime` array.
     TakeoutJson,
+    /// Android Health Connect scheduled export: `Health Connect.zip` holding `health_connect_export.db`, or
+    /// the SQLite database itself (needs the `health-connect` feature).
+    HealthConnectZip,
 }
 
 impl Format {
     /// Every format, in a stable order (bindings and the CLI list them from here).
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::FhirJson,
         Format::FhirNdjson,
         Format::AppleHealthXml,
         Format::AppleHealthZip,
         Format::DeviceCsv,
         Format::TakeoutJson,
+        Format::HealthConnectZip,
         Format::KenshinCdaXml,
         Format::KenshinArchive,
         Format::MynaExpenseCsv,
@@ -62,6 +66,7 @@ impl Format {
             Format::AppleHealthZip => "apple-health-zip",
             Format::DeviceCsv => "device-csv",
             Format::TakeoutJson => "takeout-json",
+            Format::HealthConnectZip => "health-connect",
         }
     }
 }
@@ -81,6 +86,17 @@ pub fn is_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04")
 }
 
+/// Whether the bytes start like an SQLite database (the only SQLite input phrkit reads is Health
+/// Connect's export).
+pub fn is_sqlite(head: &[u8]) -> bool {
+    head.starts_with(b"SQLite format 3\0")
+}
+
+/// Whether a zip's first local header names Health Connect's database (scheduled exports hold one entry).
+pub(crate) fn looks_like_health_connect_zip(head: &[u8]) -> bool {
+    memchr::memmem::find(head, super::health_connect_db_name()).is_some()
+}
+
 /// Detects the format of an input from its (optional) file name and first bytes.
 ///
 /// A zip archive is recognised only by its contents, which these bytes do not show: for zip input this
@@ -90,11 +106,16 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     if is_zip(head) {
         return if looks_like_kenshin_archive(&lower, head) {
             Ok(Format::KenshinArchive)
+        } else if looks_like_health_connect_zip(head) {
+            Ok(Format::HealthConnectZip)
         } else {
             Err(super::unknown_format(
                 "zip archive: its entries decide the format (use open_path or open_slice)",
             ))
         };
+    }
+    if is_sqlite(head) {
+        return Ok(Format::HealthConnectZip);
     }
     let body = skip_bom_ws(head);
     if body.is_empty() {

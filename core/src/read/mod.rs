@@ -9,6 +9,8 @@ pub mod container;
 mod detect;
 pub mod device_csv;
 pub mod fhir_json;
+#[cfg(feature = "health-connect")]
+pub mod health_connect;
 pub mod kenshin_cda;
 pub mod lines;
 pub mod mapping;
@@ -24,7 +26,12 @@ use crate::record::Record;
 use crate::report::Report;
 
 pub use container::ArchiveLimits;
-pub use detect::{detect_format, is_zip, Format};
+pub use detect::{detect_format, is_sqlite, is_zip, Format};
+
+/// The Health Connect database entry name (known even without the feature, so detection stays the same).
+pub(crate) fn health_connect_db_name() -> &'static [u8] {
+    b"health_connect_export.db"
+}
 
 /// Limits that bound time and memory on hostile input (documented in `docs/robustness.md`).
 #[derive(Clone, Copy, Debug)]
@@ -149,6 +156,8 @@ fn zip_format(name: Option<&str>, head: &[u8]) -> Format {
     let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
     if detect::looks_like_kenshin_archive(&lower, head) {
         Format::KenshinArchive
+    } else if detect::looks_like_health_connect_zip(head) {
+        Format::HealthConnectZip
     } else {
         Format::AppleHealthZip
     }
@@ -225,6 +234,7 @@ fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
             let cursor = || std::io::Cursor::new(bytes);
             Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
         }
+        Format::HealthConnectZip => open_health_connect_slice(bytes, opts),
     }
 }
 
@@ -308,7 +318,66 @@ fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
             Ok(Box::new(myna_portal::expense_csv::read(&bytes, opts)?))
         }
         Format::Mapped => Err(mapped_needs_mapping()),
+        Format::HealthConnectZip => open_health_connect_path(path, &head, opts),
     }
+}
+
+#[cfg(feature = "health-connect")]
+fn open_health_connect_slice<'a>(
+    bytes: &'a [u8],
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    if is_sqlite(bytes) {
+        // SQLite reads files: copy the bytes to a temporary file, deleted when the read is done.
+        let mut tmp = tempfile::NamedTempFile::new()?;
+        std::io::Write::write_all(tmp.as_file_mut(), bytes)?;
+        return Ok(Box::new(health_connect::read_db_path(tmp.path(), opts)?));
+    }
+    let cursor = || std::io::Cursor::new(bytes);
+    Ok(Box::new(health_connect::open_zip(
+        cursor(),
+        cursor(),
+        opts,
+    )?))
+}
+
+#[cfg(feature = "health-connect")]
+fn open_health_connect_path(
+    path: &Path,
+    head: &[u8],
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader>> {
+    if is_sqlite(head) {
+        return Ok(Box::new(health_connect::read_db_path(path, opts)?));
+    }
+    let first = std::io::BufReader::new(std::fs::File::open(path)?);
+    let second = std::fs::File::open(path)?;
+    Ok(Box::new(health_connect::open_zip(first, second, opts)?))
+}
+
+#[cfg(not(feature = "health-connect"))]
+fn open_health_connect_slice<'a>(
+    _bytes: &'a [u8],
+    _opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    Err(health_connect_disabled())
+}
+
+#[cfg(not(feature = "health-connect"))]
+fn open_health_connect_path(
+    _path: &Path,
+    _head: &[u8],
+    _opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader>> {
+    Err(health_connect_disabled())
+}
+
+#[cfg(not(feature = "health-connect"))]
+fn health_connect_disabled() -> Error {
+    ErrorKind::ApiMisuse(
+        "Health Connect input needs phrkit built with the `health-connect` feature".to_owned(),
+    )
+    .into()
 }
 
 fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
