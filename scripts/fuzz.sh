@@ -16,7 +16,7 @@ root=$PWD
 
 # A fixed libFuzzer seed by default keeps CI runs reproducible (PHRKIT_FUZZ_SEED=0 picks a random one);
 # long exploratory runs happen outside CI (docs/robustness.md).
-seconds="${PHRKIT_FUZZ_SECONDS:-40}"
+seconds="${PHRKIT_FUZZ_SECONDS:-30}"
 sanitizer="${PHRKIT_FUZZ_SANITIZER:-none}"
 max_len="${PHRKIT_FUZZ_MAX_LEN:-65536}"
 cargo_fuzz_version=0.13.2
