@@ -234,6 +234,7 @@ fn limit_code(limit: Limit) -> &'static str {
         Limit::CompressionRatio => "compression-ratio",
         Limit::ArchiveEntries => "archive-entries",
         Limit::Items => "items",
+        Limit::TokenBytes => "token-bytes",
         _ => "other-limit",
     }
 }

@@ -101,6 +101,9 @@ pub enum Limit {
     ArchiveEntries,
     /// Number of items (entries, records) in one document.
     Items,
+    /// Bytes of one token read from a stream before it is complete: an XML tag, text run or comment, a
+    /// CSV line. Checked while reading, so a hostile single token is refused before it is held in memory.
+    TokenBytes,
 }
 
 /// The error type of phrkit.

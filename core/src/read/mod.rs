@@ -45,6 +45,9 @@ pub struct Limits {
     pub max_document_bytes: u64,
     /// Zip archive limits (entries, total size, compression ratio).
     pub archive: ArchiveLimits,
+    /// Maximum bytes of one XML event (a start tag with its attributes, a text run, a comment) or of one
+    /// CSV line while a stream is read: a hostile single token is refused before it is buffered whole.
+    pub max_token_bytes: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +57,7 @@ impl Default for Limits {
             max_line_bytes: 64 * 1024 * 1024,
             max_document_bytes: 1024 * 1024 * 1024,
             archive: ArchiveLimits::default(),
+            max_token_bytes: 16 * 1024 * 1024,
         }
     }
 }
