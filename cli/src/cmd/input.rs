@@ -1,23 +1,22 @@
-//! Opening the input: a path, or `-` for stdin (read fully, bounded by the document limit).
+//! Opening the input: a path, or `-` for stdin (streamed like any reader: `phrkit::read::open_reader`).
 
 use std::path::Path;
 
-use phrkit::read::{open_path, open_slice, read_bounded, ReadOptions, RecordReader};
+use phrkit::read::{open_path, open_reader, ReadOptions, RecordReader};
 
-/// An opened input; stdin bytes are owned here so the reader can borrow them.
+/// An input to open.
 pub enum Input {
     /// A file path.
     Path(std::path::PathBuf),
-    /// Bytes from stdin.
-    Stdin(Vec<u8>),
+    /// Standard input, read once.
+    Stdin,
 }
 
 impl Input {
     /// Opens `path` (`-` = stdin).
-    pub fn open(path: &Path, opts: &ReadOptions) -> phrkit::Result<Input> {
+    pub fn open(path: &Path, _opts: &ReadOptions) -> phrkit::Result<Input> {
         if path.as_os_str() == "-" {
-            let bytes = read_bounded(std::io::stdin().lock(), opts.limits.max_document_bytes)?;
-            Ok(Input::Stdin(bytes))
+            Ok(Input::Stdin)
         } else {
             Ok(Input::Path(path.to_owned()))
         }
@@ -27,7 +26,7 @@ impl Input {
     pub fn reader<'a>(&'a self, opts: &ReadOptions) -> phrkit::Result<Box<dyn RecordReader + 'a>> {
         match self {
             Input::Path(p) => open_path(p, opts),
-            Input::Stdin(b) => open_slice(b, opts),
+            Input::Stdin => open_reader(std::io::stdin().lock(), None, opts),
         }
     }
 }

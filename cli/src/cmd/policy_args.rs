@@ -38,10 +38,9 @@ pub fn at(s: Option<&str>) -> phrkit::Result<Timestamp> {
     }
 }
 
-/// Reads one FHIR Consent file.
+/// Reads one FHIR Consent file (bounded, JSON tokens checked while read).
 pub fn load_consent(path: &Path) -> phrkit::Result<phrkit::policy::consent::ConsentPolicy> {
-    let bytes = std::fs::read(path)?;
-    phrkit::fhir::consent::parse_consent(&bytes)
+    phrkit::fhir::consent::read_consent(std::fs::File::open(path)?)
 }
 
 /// The export context from the flags.

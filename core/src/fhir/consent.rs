@@ -34,6 +34,17 @@ fn err(pointer: &str, reason: impl Into<String>) -> Error {
     )
 }
 
+/// Reads and parses a FHIR R4 Consent from a stream (a file, an upload): at most [`MAX_CONSENT_BYTES`],
+/// JSON strings and nesting checked while it is read.
+pub fn read_consent(r: impl std::io::Read) -> Result<ConsentPolicy> {
+    let rule = crate::read::guarded::TokenRule::Json(crate::fhir::JsonLimits::default());
+    parse_consent(&crate::read::guarded::read_document(
+        r,
+        MAX_CONSENT_BYTES as u64,
+        rule,
+    )?)
+}
+
 /// Parses a FHIR R4 Consent (JSON) into a [`ConsentPolicy`].
 pub fn parse_consent(bytes: &[u8]) -> Result<ConsentPolicy> {
     parse_consent_with_report(bytes, &mut Report::default())

@@ -9,6 +9,7 @@ pub mod container;
 mod detect;
 pub mod device_csv;
 pub mod fhir_json;
+pub mod guarded;
 #[cfg(feature = "health-connect")]
 pub mod health_connect;
 pub mod kenshin_cda;
@@ -259,30 +260,10 @@ fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
     let mut head = vec![0u8; 4096];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
-    let format = match opts.format {
-        Some(f) => f,
-        None if is_zip(&head) => zip_format(path.file_name().and_then(|n| n.to_str()), &head),
-        None => detect_format(path.file_name().and_then(|n| n.to_str()), &head)?,
-    };
+    let name = path.file_name().and_then(|n| n.to_str());
+    let format = choose_format(opts, name, &head)?;
     let file = std::fs::File::open(path)?;
     match format {
-        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
-            file,
-            opts.clone(),
-        )?)),
-        Format::DeviceCsv => {
-            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
-            Ok(Box::new(device_csv::DeviceCsvReader::new(
-                &bytes,
-                opts,
-                &device_csv::DeviceCsvOptions::default(),
-            )?))
-        }
-        Format::TakeoutJson => {
-            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
-            let name = path.file_name().and_then(|n| n.to_str());
-            Ok(Box::new(takeout::TakeoutReader::new(&bytes, opts, name)?))
-        }
         Format::AppleHealthZip => {
             let second = std::fs::File::open(path)?;
             Ok(Box::new(apple_health::open_zip(
@@ -291,46 +272,140 @@ fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
                 opts,
             )?))
         }
-        Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(
-            std::io::BufReader::with_capacity(256 * 1024, file),
-            opts.clone(),
-        ))),
-        Format::FhirJson => {
-            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
-            Ok(Box::new(fhir_json::read_document(&bytes, opts)?))
-        }
-        Format::KenshinCdaXml => {
-            let bytes = read_bounded(file, opts.limits.max_document_bytes)?;
-            Ok(Box::new(kenshin_cda::read_document(&bytes, opts)?))
-        }
         Format::KenshinArchive => {
             let mut r = kenshin_cda::KenshinArchiveReader::new(
                 std::io::BufReader::new(file),
                 opts.clone(),
             )?;
-            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            if let Some(name) = name {
                 r.check_zip_name(name);
             }
             Ok(Box::new(r))
         }
-        Format::MynaExpenseCsv => {
-            let max = opts
-                .limits
-                .max_document_bytes
-                .min(myna_portal::expense_csv::MAX_EXPENSE_CSV_BYTES);
-            let bytes = read_bounded(file, max)?;
-            Ok(Box::new(myna_portal::expense_csv::read(&bytes, opts)?))
-        }
-        Format::Mapped => Err(mapped_needs_mapping()),
         Format::HealthConnectZip => open_health_connect_path(path, &head, opts),
+        _ => open_stream(file, format, name, opts),
+    }
+}
+
+/// Opens a reader over any byte stream (a socket, stdin, a decompressor), detecting the format from
+/// `name` (optional) and the first bytes unless `opts.format` is set.
+///
+/// Streaming formats (Apple Health XML, FHIR NDJSON) are read as they arrive, in bounded memory. Formats
+/// parsed from one buffer are read whole, bounded by [`Limits::max_document_bytes`] and checked token by
+/// token while they arrive ([`guarded`]). Zip archives and SQLite databases need random access: they are
+/// read whole into memory (bounded by the document limit) — prefer [`open_path`] for them.
+pub fn open_reader<'a>(
+    mut input: impl std::io::Read + 'a,
+    name: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    let mut head = vec![0u8; 4096];
+    let n = read_up_to(&mut input, &mut head)?;
+    head.truncate(n);
+    let format = choose_format(opts, name, &head)?;
+    let stream = std::io::Read::chain(std::io::Cursor::new(head), input);
+    open_stream(stream, format, name, opts).map(normalised)
+}
+
+fn choose_format(opts: &ReadOptions, name: Option<&str>, head: &[u8]) -> Result<Format> {
+    match opts.format {
+        Some(f) => Ok(f),
+        None if is_zip(head) => Ok(zip_format(name, head)),
+        None => detect_format(name, head),
+    }
+}
+
+/// The most bytes of a bare 特定健診 CDA document: one person's checkup is tens of kilobytes; the
+/// archive reader caps its entries the same way.
+const MAX_CDA_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The document limit and token rule of a format parsed from one buffer (`None`: a streaming format).
+fn whole_document_rule(format: Format, limits: &Limits) -> Option<(u64, guarded::TokenRule)> {
+    let lines = guarded::TokenRule::Lines {
+        max_line_bytes: limits.max_token_bytes,
+    };
+    let max = limits.max_document_bytes;
+    match format {
+        Format::FhirJson | Format::TakeoutJson => {
+            Some((max, guarded::TokenRule::Json(limits.json)))
+        }
+        Format::DeviceCsv => Some((max, lines)),
+        Format::MynaExpenseCsv => Some((
+            max.min(myna_portal::expense_csv::MAX_EXPENSE_CSV_BYTES),
+            lines,
+        )),
+        Format::KenshinCdaXml => Some((max.min(MAX_CDA_DOCUMENT_BYTES), guarded::TokenRule::Whole)),
+        _ => None,
+    }
+}
+
+fn open_stream<'a>(
+    input: impl std::io::Read + 'a,
+    format: Format,
+    name: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    if let Some((max, rule)) = whole_document_rule(format, &opts.limits) {
+        let bytes = guarded::read_document(input, max, rule)?;
+        return open_document(&bytes, format, name, opts);
+    }
+    match format {
+        Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
+            input,
+            opts.clone(),
+        )?)),
+        Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(
+            std::io::BufReader::with_capacity(256 * 1024, input),
+            opts.clone(),
+        ))),
+        Format::Mapped => Err(mapped_needs_mapping()),
+        _ => open_random_access(input, format, opts),
+    }
+}
+
+/// A reader over one whole document already in memory (the reader owns what it needs).
+fn open_document(
+    bytes: &[u8],
+    format: Format,
+    name: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader>> {
+    match format {
+        Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
+        Format::TakeoutJson => Ok(Box::new(takeout::TakeoutReader::new(bytes, opts, name)?)),
+        Format::DeviceCsv => Ok(Box::new(device_csv::DeviceCsvReader::new(
+            bytes,
+            opts,
+            &device_csv::DeviceCsvOptions::default(),
+        )?)),
+        Format::MynaExpenseCsv => Ok(Box::new(myna_portal::expense_csv::read(bytes, opts)?)),
+        Format::KenshinCdaXml => Ok(Box::new(kenshin_cda::read_document(bytes, opts)?)),
+        _ => Err(
+            ErrorKind::ApiMisuse(format!("{} is not read as one document", format.name())).into(),
+        ),
+    }
+}
+
+/// Zip archives and SQLite databases from a stream: held in memory (bounded), then read by position.
+fn open_random_access<'a>(
+    input: impl std::io::Read + 'a,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    let bytes: std::sync::Arc<[u8]> = read_bounded(input, opts.limits.max_document_bytes)?.into();
+    let cursor = || std::io::Cursor::new(bytes.clone());
+    match format {
+        Format::AppleHealthZip => Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
+        Format::KenshinArchive => Ok(Box::new(kenshin_cda::KenshinArchiveReader::new(
+            cursor(),
+            opts.clone(),
+        )?)),
+        _ => open_health_connect_slice(&bytes, opts),
     }
 }
 
 #[cfg(feature = "health-connect")]
-fn open_health_connect_slice<'a>(
-    bytes: &'a [u8],
-    opts: &ReadOptions,
-) -> Result<Box<dyn RecordReader + 'a>> {
+fn open_health_connect_slice(bytes: &[u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader>> {
     if is_sqlite(bytes) {
         // SQLite reads files: copy the bytes to a temporary file, deleted when the read is done.
         let mut tmp = tempfile::NamedTempFile::new()?;
@@ -360,10 +435,7 @@ fn open_health_connect_path(
 }
 
 #[cfg(not(feature = "health-connect"))]
-fn open_health_connect_slice<'a>(
-    _bytes: &'a [u8],
-    _opts: &ReadOptions,
-) -> Result<Box<dyn RecordReader + 'a>> {
+fn open_health_connect_slice(_bytes: &[u8], _opts: &ReadOptions) -> Result<Box<dyn RecordReader>> {
     Err(health_connect_disabled())
 }
 

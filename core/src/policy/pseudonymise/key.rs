@@ -60,10 +60,20 @@ impl PseudonymKey {
 
     /// A key from a file (hex text or raw bytes). The error never contains the file's content.
     pub fn from_file(path: &Path) -> Result<PseudonymKey> {
-        let raw = Zeroizing::new(
-            std::fs::read(path)
-                .map_err(|e| key_error(format!("cannot read key file: {}", e.kind())))?,
-        );
+        // A key file is a few dozen bytes; anything over 64 KiB is not a key file.
+        const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+        let file = std::fs::File::open(path)
+            .map_err(|e| key_error(format!("cannot read key file: {}", e.kind())))?;
+        // Capacity up front: growing the buffer would leave unzeroed copies of the key behind.
+        let mut raw = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_BYTES as usize + 1));
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_KEY_FILE_BYTES + 1),
+            &mut raw,
+        )
+        .map_err(|e| key_error(format!("cannot read key file: {}", e.kind())))?;
+        if raw.len() as u64 > MAX_KEY_FILE_BYTES {
+            return Err(key_error("key file larger than 64 KiB".to_owned()));
+        }
         match std::str::from_utf8(&raw) {
             Ok(text) => Self::from_text(text),
             Err(_) => Self::from_bytes(raw.to_vec()),

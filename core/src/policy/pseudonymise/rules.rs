@@ -183,6 +183,9 @@ impl Selector {
     }
 }
 
+/// The most bytes a rule file may have: real rule files are a few hundred bytes.
+pub const MAX_RULE_FILE_BYTES: u64 = 1024 * 1024;
+
 impl RuleSet {
     /// The method of the first rule selecting `field`.
     pub fn find(&self, field: Field) -> Option<&RuleMethod> {
@@ -211,10 +214,21 @@ impl RuleSet {
         raw.validate()
     }
 
-    /// Reads and parses a rule file.
+    /// Reads and parses a rule file (at most [`MAX_RULE_FILE_BYTES`]).
     pub fn from_path(path: &std::path::Path) -> Result<RuleSet, Error> {
-        let text = std::fs::read_to_string(path)?;
-        RuleSet::parse(&path.to_string_lossy(), &text)
+        RuleSet::from_reader(&path.to_string_lossy(), std::fs::File::open(path)?)
+    }
+
+    /// Reads and parses a rule file from a stream; `name` decides JSON (`.json`) or TOML as in [`parse`].
+    ///
+    /// [`parse`]: RuleSet::parse
+    pub fn from_reader(name: &str, r: impl std::io::Read) -> Result<RuleSet, Error> {
+        let bytes = crate::read::read_bounded(r, MAX_RULE_FILE_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            config("", &format!("rule file is not UTF-8 text (byte {at})"))
+        })?;
+        RuleSet::parse(name, &text)
     }
 }
 

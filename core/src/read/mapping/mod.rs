@@ -18,6 +18,8 @@ mod validate;
 
 use std::path::Path;
 
+use crate::read::guarded;
+
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::read::{Buffered, Dataset, ReadOptions, RecordReader};
 
@@ -67,9 +69,14 @@ impl Mapping {
 
     /// Loads and validates a mapping file from disk.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Mapping> {
-        let file = std::fs::File::open(path)?;
-        let bytes = crate::read::read_bounded(file, MAX_MAPPING_BYTES)?;
-        Mapping::from_json(&bytes)
+        Mapping::from_reader(std::fs::File::open(path)?)
+    }
+
+    /// Loads and validates a mapping file from a stream (at most [`MAX_MAPPING_BYTES`], JSON tokens
+    /// checked while it is read).
+    pub fn from_reader(r: impl std::io::Read) -> Result<Mapping> {
+        let rule = guarded::TokenRule::Json(crate::fhir::JsonLimits::default());
+        Mapping::from_json(&guarded::read_document(r, MAX_MAPPING_BYTES, rule)?)
     }
 
     /// Who made this mapping and for what payload.
@@ -85,8 +92,20 @@ impl Mapping {
 
     /// Reads a payload file into a [`Dataset`], refusing more than `Limits::max_document_bytes`.
     pub fn read_path(&self, path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Dataset> {
-        let file = std::fs::File::open(path)?;
-        let bytes = crate::read::read_bounded(file, opts.limits.max_document_bytes)?;
+        self.read_reader(std::fs::File::open(path)?, opts)
+    }
+
+    /// Reads a payload stream into a [`Dataset`]: at most `Limits::max_document_bytes`, with JSON strings
+    /// and nesting (JSON payloads) or line lengths (CSV payloads) checked while it is read.
+    pub fn read_reader(&self, r: impl std::io::Read, opts: &ReadOptions) -> Result<Dataset> {
+        let limits = &opts.limits;
+        let rule = match self.file.input {
+            spec::InputSpec::Json => guarded::TokenRule::Json(limits.json),
+            spec::InputSpec::Csv { .. } => guarded::TokenRule::Lines {
+                max_line_bytes: limits.max_token_bytes,
+            },
+        };
+        let bytes = guarded::read_document(r, limits.max_document_bytes, rule)?;
         self.read_slice(&bytes, opts)
     }
 
