@@ -92,6 +92,8 @@ pub struct NdjsonReader<R: BufRead> {
     line_no: u64,
     pending: VecDeque<Record>,
     finished: bool,
+    /// Whether a non-blank line was seen: the first one decides whether the input is NDJSON at all.
+    seen_item: bool,
 }
 
 impl<R: BufRead> NdjsonReader<R> {
@@ -106,7 +108,21 @@ impl<R: BufRead> NdjsonReader<R> {
             line_no: 0,
             pending: VecDeque::new(),
             finished: false,
+            seen_item: false,
         }
+    }
+}
+
+/// The first item of an NDJSON stream must start a JSON object: otherwise the whole input is of another
+/// format (an XML file, a zip, a CSV), and reading on would only skip every line of it.
+fn check_first_item(bytes: &[u8], line: u64) -> Result<()> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(Error::format(
+            "FHIR NDJSON",
+            Location::LineColumn { line, column: 1 },
+            "not NDJSON: the first line does not start a JSON object",
+        )),
     }
 }
 
@@ -161,6 +177,10 @@ impl<R: BufRead> RecordReader for NdjsonReader<R> {
                     }
                     if bytes.iter().all(u8::is_ascii_whitespace) {
                         continue;
+                    }
+                    if !self.seen_item {
+                        check_first_item(bytes, self.line_no)?;
+                        self.seen_item = true;
                     }
                     self.decoder.report.items_read += 1;
                     let result = self.decoder.decode(bytes, &place);
