@@ -147,7 +147,10 @@ fn run(
         }
         (Input::Owned(v), Some(m)) => py.detach(|| drain(|| m.open_slice(v, &opts), bar.as_ref())),
         (Input::Path(p), Some(m)) => py.detach(|| {
-            let bytes = std::fs::read(p).map_err(|e| Fail::Core(e.into()))?;
+            // Bounded like every other whole-document read (Limits::max_document_bytes).
+            let file = std::fs::File::open(p).map_err(|e| Fail::Core(e.into()))?;
+            let bytes = phrkit::read::read_bounded(file, opts.limits.max_document_bytes)
+                .map_err(Fail::Core)?;
             drain(|| m.open_slice(&bytes, &opts), bar.as_ref())
         }),
     };
