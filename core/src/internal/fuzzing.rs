@@ -45,6 +45,13 @@ pub fn read_apple_health_zip(data: &[u8]) {
     read_as(data, Format::AppleHealthZip);
 }
 
+/// Android Health Connect export: a zip holding the SQLite database, or the database itself (SQLite's own
+/// parser on hostile bytes, schema drift, unit conversions, zone offsets).
+#[cfg(feature = "health-connect")]
+pub fn read_health_connect(data: &[u8]) {
+    read_as(data, Format::HealthConnectZip);
+}
+
 /// Home-device CSV exports (encodings, presets).
 pub fn read_device_csv(data: &[u8]) {
     read_as(data, Format::DeviceCsv);
