@@ -6,8 +6,9 @@
 //! - [`enforce`]: applying consent to an export, with counts of everything left out.
 //! - [`pseudonymise`]: keyed pseudonyms, date shifting, 仮名加工 / 匿名加工 profiles and custom rules.
 //!
-//! Policy depends only on [`crate::record`], [`crate::error`] and [`crate::report`] (and FHIR code constants),
-//! never on a reader format, so it applies to every input the same way.
+//! Policy depends only on [`crate::record`], [`crate::error`] and [`crate::report`] (and FHIR code constants;
+//! `dedup` also on the `read::RecordReader` trait for its two-pass streaming form), never on a reader
+//! format, so it applies to every input the same way.
 
 pub mod consent;
 pub mod dedup;

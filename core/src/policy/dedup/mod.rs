@@ -4,7 +4,8 @@
 //! Readers emit every record (the iPhone's steps *and* the Watch's steps *and* a third-party app's); this
 //! stage is where duplicates are detected, counted and, by strategy, dropped. It lives in `policy/` because
 //! like consent it is a format-free decision over records between reading and writing: it sees only
-//! [`Record`]s, never a reader.
+//! [`Record`]s and the [`RecordReader`] trait, never a reader format. (The Health Connect reader fills
+//! [`HealthConnectPriorities`] from the export; the type lives here because only this stage uses it.)
 //!
 //! **What is a duplicate.** A measurement is a duplicate when another *source* wrote a measurement of the
 //! same [`Kind`] for the same person whose time overlaps: periods sharing time, an instant inside a period,
@@ -27,8 +28,10 @@
 //! ([`build_index`]) keeps only an interval index — 8 bytes per instant and 16 per period while building,
 //! shrinking as a source's back-to-back periods merge into their union (see [`index`]); pass 2
 //! ([`DedupReader`]) streams the input again and judges each record against the index. Worst case (no
-//! merging) about 16 bytes per measurement: ~120 MB for the 7.4 M-record export of spec §1.11, on top of
-//! the readers' few MB; records themselves are never held. [`dedup_dataset`] does the same over records
+//! merging) 16 bytes per measurement plus `Vec` growth slack — measured about 22 bytes per record on a
+//! generated 233,641-record export (`docs/robustness.md`), so ~160 MB for the 7.4 M-record export of spec
+//! §1.11, on top of the readers' few MB; records themselves are never held. Pass 2 costs a second parse
+//! (measured +50 % wall time for `convert`). [`dedup_dataset`] does the same over records
 //! already in memory (bindings). [`DuplicateCounter`] counts duplicates in one pass (for `inspect`),
 //! keeping every span (no merging).
 
