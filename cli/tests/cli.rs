@@ -301,6 +301,28 @@ fn convert_with_keep_all_keeps_every_step_record_and_counts_duplicates() {
 }
 
 #[test]
+fn convert_with_max_per_bucket_keeps_the_biggest_source_per_hour() {
+    let out = phrkit(
+        &[
+            "convert",
+            MULTI_SOURCE,
+            "--dedup",
+            "max-per-bucket",
+            "--bucket-minutes",
+            "60",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(step_values(&out.stdout), vec![50, 100, 250, 260, 320]);
+    assert!(
+        stderr.contains("skipped 4 × duplicate-not-max-in-bucket"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn dedup_flags_that_do_not_fit_are_usage_errors() {
     let hc = phrkit(&["convert", MULTI_SOURCE, "--dedup", "hc-priority"], None);
     assert_eq!(hc.status.code(), Some(2));

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use phrkit::policy::dedup::{self, DedupStrategy, DuplicateCounter, REASON_LOWER_PRIORITY};
+use phrkit::policy::dedup::{
+    self, DedupStrategy, DuplicateCounter, REASON_LOWER_PRIORITY, REASON_NOT_MAX_IN_BUCKET,
+};
 use phrkit::read::{read_path, Dataset, ReadOptions, RecordReader};
 use phrkit::record::{Effective, Kind, Measurement, MeasurementValue, Source, Subject, Unit};
 use phrkit::{Record, Report};
@@ -158,6 +160,30 @@ fn a_different_priority_order_keeps_other_records() {
         ])
     );
     assert_eq!(d.report.skipped.get(REASON_LOWER_PRIORITY), Some(&6));
+    assert!(d.report.is_balanced());
+}
+
+#[test]
+fn max_per_bucket_keeps_the_source_with_the_most_steps_in_each_hour() {
+    let d = dedup::dedup_dataset(fixture(), &DedupStrategy::MaxPerBucket { minutes: 60 });
+    // 08h: Watch 510 > iPhone 500 > app 480; 09h: app 320 > iPhone 300; 10h: iPhone 100 > Watch 90
+    // (they do not overlap, but share the hour); 11h: the app alone.
+    assert_eq!(
+        values(&d.records, &Kind::Steps),
+        pairs(&[
+            (WATCH, "260"),
+            (WATCH, "250"),
+            (APP, "320"),
+            (PHONE, "100"),
+            (APP, "50"),
+        ])
+    );
+    // Heart rate and sleep are not cumulative: nothing dropped, duplicates still counted.
+    assert_eq!(values(&d.records, &Kind::HeartRate).len(), 3);
+    assert_eq!(values(&d.records, &Kind::SleepSession).len(), 3);
+    assert_eq!(d.report.skipped.get(REASON_NOT_MAX_IN_BUCKET), Some(&4));
+    assert_eq!(d.report.converted, 12);
+    assert_eq!(d.report.duplicates, expected_duplicates());
     assert!(d.report.is_balanced());
 }
 
@@ -429,5 +455,26 @@ proptest! {
 
         let duplicates = specs.iter().filter(|a| specs.iter().any(|b| b.0 != a.0 && b.1 == a.1 && overlaps(a, b))).count() as u64;
         prop_assert_eq!(report.duplicates.values().sum::<u64>(), duplicates);
+    }
+}
+
+proptest! {
+    #[test]
+    fn max_per_bucket_keeps_one_source_per_contested_hour(
+        specs in prop::collection::vec((0usize..4, any::<bool>(), 0i64..240, prop_oneof![Just(0i64), 1i64..30]), 0..40),
+    ) {
+        let records: Vec<Record> = specs.iter().map(record_of).collect();
+        let mut report = balanced_report(&records);
+        let kept = dedup::dedup_records(records.clone(), &mut report, &DedupStrategy::MaxPerBucket { minutes: 60 });
+
+        // Every value is 60, so a source's total in an hour is 60 × its record count there.
+        let count = |src: usize, hour: i64| specs.iter().filter(|b| b.1 && b.0 == src && b.2.div_euclid(60) == hour).count();
+        let winner = |hour: i64| (0..4).max_by(|&x, &y| count(x, hour).cmp(&count(y, hour)).then(NAMES[y].cmp(NAMES[x]))).unwrap();
+        let loses = |a: &Spec| a.1 && winner(a.2.div_euclid(60)) != a.0;
+        let expected: Vec<Record> = specs.iter().filter(|a| !loses(a)).map(record_of).collect();
+        prop_assert_eq!(&kept, &expected);
+        let dropped = report.skipped.get(REASON_NOT_MAX_IN_BUCKET).copied().unwrap_or(0);
+        prop_assert_eq!(kept.len() as u64 + dropped, records.len() as u64);
+        prop_assert!(report.is_balanced());
     }
 }

@@ -15,12 +15,18 @@ pub enum DedupChoice {
     SourcePriority(Vec<String>),
     /// `hc-priority`.
     HealthConnect,
+    /// `max-per-bucket` with the bucket width in minutes.
+    MaxPerBucket(u32),
 }
 
 impl DedupChoice {
     /// From the flags; `--source-priority` alone implies `--dedup source-priority`, and with another
     /// strategy it is a usage error (exit 2) rather than silently ignored.
-    pub fn new(dedup: Option<Dedup>, list: Option<String>) -> phrkit::Result<Option<DedupChoice>> {
+    pub fn new(
+        dedup: Option<Dedup>,
+        list: Option<String>,
+        bucket_minutes: u32,
+    ) -> phrkit::Result<Option<DedupChoice>> {
         let patterns = || {
             list.as_deref()
                 .unwrap_or("")
@@ -31,13 +37,14 @@ impl DedupChoice {
                 .collect()
         };
         Ok(match (dedup, &list) {
-            (Some(Dedup::KeepAll | Dedup::HcPriority), Some(_)) => {
+            (Some(Dedup::KeepAll | Dedup::HcPriority | Dedup::MaxPerBucket), Some(_)) => {
                 return Err(usage(
                     "--source-priority goes with --dedup source-priority only",
                 ))
             }
             (Some(Dedup::KeepAll), None) => Some(DedupChoice::KeepAll),
             (Some(Dedup::HcPriority), None) => Some(DedupChoice::HealthConnect),
+            (Some(Dedup::MaxPerBucket), None) => Some(DedupChoice::MaxPerBucket(bucket_minutes)),
             (Some(Dedup::SourcePriority), _) | (None, Some(_)) => {
                 Some(DedupChoice::SourcePriority(patterns()))
             }
@@ -63,6 +70,7 @@ pub fn reader<'a>(
     let mut first = input.reader(opts)?;
     let strategy = match choice {
         DedupChoice::KeepAll => DedupStrategy::KeepAll,
+        DedupChoice::MaxPerBucket(minutes) => DedupStrategy::MaxPerBucket { minutes: *minutes },
         DedupChoice::SourcePriority(p) if p.is_empty() => {
             return Err(usage("--source-priority needs at least one source pattern"))
         }

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> phrkit::Result<i32> {
             report,
             dedup,
             source_priority,
+            bucket_minutes,
             consent,
         } => {
             let opts = convert::Options {
@@ -32,7 +33,7 @@ pub fn run(cli: Cli) -> phrkit::Result<i32> {
                 strict,
                 oid: oid_code_systems,
                 print_report: report,
-                dedup: dedup_args::DedupChoice::new(dedup, source_priority)?,
+                dedup: dedup_args::DedupChoice::new(dedup, source_priority, bucket_minutes)?,
             };
             convert::run(&input, output.as_deref(), &opts, &consent)
         }

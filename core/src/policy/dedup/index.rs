@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::bucket::Buckets;
 use crate::record::{Effective, Kind, Measurement, Record, Source};
 
 /// A record's extent in epoch milliseconds.
@@ -131,7 +132,8 @@ struct Entry {
 pub(crate) struct Verdict {
     /// Another source wrote an overlapping record of the same kind.
     pub(crate) duplicate: bool,
-    /// A source of higher priority (lower rank) wrote an overlapping record of the same kind.
+    /// A source of higher priority (lower rank) wrote an overlapping record of the same kind, or (max
+    /// per bucket) another source won the record's bucket.
     pub(crate) outranked: bool,
 }
 
@@ -168,10 +170,14 @@ fn source_key(m: &Measurement) -> &str {
 #[derive(Debug, Default)]
 pub struct DedupIndex {
     names: HashMap<String, u32>,
+    /// The name key of each id (for order-independent ties).
+    keys: Vec<String>,
     /// One representative source per id (patterns match its name and device).
     sources: Vec<Arc<Source>>,
     segments: Vec<HashMap<Kind, Vec<Entry>>>,
     keep_raw: bool,
+    /// Per-bucket totals, for the max-per-bucket strategy.
+    buckets: Option<Buckets>,
 }
 
 impl DedupIndex {
@@ -183,6 +189,12 @@ impl DedupIndex {
         }
     }
 
+    /// An index that also keeps per-bucket totals of cumulative kinds (max per bucket).
+    pub(crate) fn with_buckets(mut self, minutes: u32) -> DedupIndex {
+        self.buckets = Some(Buckets::new(minutes));
+        self
+    }
+
     fn source_id(&mut self, m: &Measurement) -> u32 {
         let key = source_key(m);
         if let Some(id) = self.names.get(key) {
@@ -190,6 +202,7 @@ impl DedupIndex {
         }
         let id = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
         self.names.insert(key.to_owned(), id);
+        self.keys.push(key.to_owned());
         self.sources.push(m.source().cloned().unwrap_or_default());
         id
     }
@@ -200,6 +213,9 @@ impl DedupIndex {
             return;
         };
         let source = self.source_id(m);
+        if let Some(b) = &mut self.buckets {
+            b.add(segment, source, m);
+        }
         while self.segments.len() <= segment {
             self.segments.push(HashMap::new());
         }
@@ -227,6 +243,10 @@ impl DedupIndex {
 
     /// Ends building: merges every set and ranks each source per kind with `rank`.
     pub(crate) fn finish(&mut self, rank: &dyn Fn(&Kind, &Source) -> u32) {
+        if let Some(b) = &mut self.buckets {
+            let keys = &self.keys;
+            b.finish(&|id| keys.get(id as usize).cloned().unwrap_or_default());
+        }
         let keep_raw = self.keep_raw;
         for kinds in &mut self.segments {
             for (kind, entries) in kinds.iter_mut() {
@@ -251,6 +271,9 @@ impl DedupIndex {
         let Some(id) = self.names.get(source_key(m)) else {
             return v;
         };
+        if let Some(b) = &self.buckets {
+            v.outranked = b.loses(segment, *id, m);
+        }
         let own = entries
             .iter()
             .find(|e| e.source == *id)
@@ -260,6 +283,8 @@ impl DedupIndex {
                 v.duplicate = true;
                 if e.rank < own {
                     v.outranked = true;
+                }
+                if v.outranked {
                     break;
                 }
             }

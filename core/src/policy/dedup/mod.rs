@@ -21,7 +21,9 @@
 //! [`REASON_LOWER_PRIORITY`] (one `converted` moves to `skipped`, so `is_balanced()` still holds; for Apple
 //! sleep sessions built from several stage items this is one count per session). Sources of equal rank
 //! (two unlisted apps) never drop each other. The comparison is against the *input*, not the kept
-//! output, so the result does not depend on record order.
+//! output, so the result does not depend on record order. [`DedupStrategy::MaxPerBucket`] instead keeps,
+//! per time bucket, the source with the largest total of a cumulative kind (`policy/dedup/bucket.rs`) and drops the other sources' records of that bucket under [`REASON_NOT_MAX_IN_BUCKET`] — even
+//! ones that do not overlap the winner's, since the bucket is the unit compared.
 //!
 //! **Memory and passes.** Exports are not in time order, so a record cannot be judged until every record
 //! that may overlap it has been seen. The streaming form therefore reads the input twice: pass 1
@@ -35,6 +37,7 @@
 //! already in memory (bindings). [`DuplicateCounter`] counts duplicates in one pass (for `inspect`),
 //! keeping every span (no merging).
 
+mod bucket;
 pub mod index;
 mod priority;
 
@@ -53,6 +56,9 @@ use crate::report::{Report, Severity};
 /// The `skipped` reason of a record dropped because a higher-priority source covers its time.
 pub const REASON_LOWER_PRIORITY: &str = "duplicate-lower-priority-source";
 
+/// The `skipped` reason of a record dropped because another source wrote more in its time bucket.
+pub const REASON_NOT_MAX_IN_BUCKET: &str = "duplicate-not-max-in-bucket";
+
 /// How duplicates are resolved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,6 +72,12 @@ pub enum DedupStrategy {
     /// Health Connect's own per-category app priority, read from the export
     /// (`read::health_connect::read_priorities_path`). Kinds without a category drop nothing.
     HealthConnectPriority(HealthConnectPriorities),
+    /// For cumulative kinds (steps, distance, energy, flights), per time bucket of `minutes` keep only the
+    /// records of the source with the largest total in it (spec §1.10 (b)); other kinds drop nothing.
+    MaxPerBucket {
+        /// Bucket width in minutes (buckets start at the Unix epoch, so hours and UTC days line up).
+        minutes: u32,
+    },
 }
 
 impl DedupStrategy {
@@ -77,9 +89,27 @@ impl DedupStrategy {
     /// The rank of `source` for `kind` (0 = highest priority).
     fn rank(&self, kind: &Kind, source: &Source) -> u32 {
         match self {
-            DedupStrategy::KeepAll => 0,
+            DedupStrategy::KeepAll | DedupStrategy::MaxPerBucket { .. } => 0,
             DedupStrategy::SourcePriority(p) => pattern_rank(p, source),
             DedupStrategy::HealthConnectPriority(p) => p.rank(kind, source),
+        }
+    }
+
+    /// The `skipped` reason of the records this strategy drops.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DedupStrategy::MaxPerBucket { .. } => REASON_NOT_MAX_IN_BUCKET,
+            _ => REASON_LOWER_PRIORITY,
+        }
+    }
+
+    /// An empty index fit for the strategy.
+    fn index(&self) -> DedupIndex {
+        match self {
+            DedupStrategy::MaxPerBucket { minutes } => {
+                DedupIndex::new(false).with_buckets(*minutes)
+            }
+            _ => DedupIndex::new(false),
         }
     }
 
@@ -120,7 +150,7 @@ impl DedupStrategy {
 
 /// Pass 1: reads `reader` to its end keeping only the interval index (records are not held).
 pub fn build_index(reader: &mut dyn RecordReader, strategy: &DedupStrategy) -> Result<DedupIndex> {
-    let mut index = DedupIndex::new(false);
+    let mut index = strategy.index();
     let mut segments = Segments::default();
     while let Some(r) = reader.next_record()? {
         let seg = segments.observe(&r);
@@ -173,17 +203,19 @@ impl Tally {
                     report.by_type.remove(t);
                 }
             }
-            *report
-                .skipped
-                .entry(REASON_LOWER_PRIORITY.to_owned())
-                .or_insert(0) += n;
+            let reason = strategy.reason();
+            *report.skipped.entry(reason.to_owned()).or_insert(0) += n;
+            let why = match strategy {
+                DedupStrategy::MaxPerBucket { .. } => {
+                    "another source wrote more in each one's time bucket"
+                }
+                _ => "each overlaps a record of a higher-priority source",
+            };
             report.issue(
                 Severity::Info,
-                REASON_LOWER_PRIORITY,
+                reason,
                 Location::None,
-                format!(
-                    "{n} {t} records dropped: each overlaps a record of a higher-priority source"
-                ),
+                format!("{n} {t} records dropped: {why}"),
             );
         }
         strategy.notes(report);
@@ -281,7 +313,7 @@ pub fn dedup_records(
     report: &mut Report,
     strategy: &DedupStrategy,
 ) -> Vec<Record> {
-    let mut index = DedupIndex::new(false);
+    let mut index = strategy.index();
     let mut segments = Segments::default();
     for r in &records {
         let seg = segments.observe(r);
