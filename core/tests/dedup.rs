@@ -350,6 +350,37 @@ mod health_connect {
     }
 
     #[test]
+    fn the_priority_table_is_read_from_the_zip_too() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let db = build_db(dir.path(), Some(&[(1, "1,2")]));
+        let zip_path = dir.path().join("Health Connect.zip");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        w.start_file(
+            "health_connect_export.db",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.write_all(&std::fs::read(&db).unwrap()).unwrap();
+        w.finish().unwrap();
+        let p = read_priorities_path(&zip_path, &ReadOptions::default()).unwrap();
+        assert_eq!(
+            p.by_category.get(&HcCategory::Activity),
+            Some(&vec![FIT.to_owned(), SHEALTH.to_owned()])
+        );
+        let mut r = dedup::open_path(
+            &zip_path,
+            &ReadOptions::default(),
+            DedupStrategy::HealthConnectPriority(p),
+        )
+        .unwrap();
+        assert_eq!(
+            values(&drain(&mut r), &Kind::Steps),
+            pairs(&[(FIT, "812"), (SHEALTH, "100")])
+        );
+    }
+
+    #[test]
     fn the_top_app_of_the_category_wins_the_steps() {
         let dir = tempfile::tempdir().unwrap();
         let db = build_db(dir.path(), Some(&[(1, "2,1")]));

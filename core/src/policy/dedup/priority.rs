@@ -71,9 +71,19 @@ impl HcCategory {
         })
     }
 
-    /// The category a measurement kind belongs to (the grouping of Health Connect's permission screen,
-    /// unverified class by class); `None` for kinds Health Connect has no category for (Apple-only kinds
-    /// such as walking heart-rate average are placed by meaning).
+    /// The category a measurement kind belongs to, following the grouping of Health Connect's permission
+    /// screen (unverified class by class; Apple-only kinds are placed by meaning):
+    ///
+    /// | category | kinds |
+    /// |---|---|
+    /// | Activity | steps, walking/running distance, active energy, flights, VO2 max, workout, total calories (LOINC 41981-2) |
+    /// | BodyMeasurements | basal energy (HC BMR), weight, height, BMI, body fat, lean body mass, waist |
+    /// | Vitals | heart rate, resting HR, walking HR average, HRV SDNN, blood pressure, SpO2, respiratory rate, body temperature, blood glucose |
+    /// | Sleep | sleep session |
+    /// | Nutrition | dietary energy |
+    ///
+    /// `None` for every other kind (raw `Kind::Other` codes): those are never dropped by Health Connect
+    /// priority.
     pub fn of_kind(kind: &Kind) -> Option<HcCategory> {
         use HcCategory::*;
         Some(match kind {
