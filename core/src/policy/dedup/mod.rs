@@ -22,8 +22,10 @@
 //! sleep sessions built from several stage items this is one count per session). Sources of equal rank
 //! (two unlisted apps) never drop each other. The comparison is against the *input*, not the kept
 //! output, so the result does not depend on record order. [`DedupStrategy::MaxPerBucket`] instead keeps,
-//! per time bucket, the source with the largest total of a cumulative kind (`policy/dedup/bucket.rs`) and drops the other sources' records of that bucket under [`REASON_NOT_MAX_IN_BUCKET`] — even
-//! ones that do not overlap the winner's, since the bucket is the unit compared.
+//! per time bucket, the source with the largest total of a cumulative kind (`policy/dedup/bucket.rs`) and
+//! drops the other sources' records of that bucket under [`REASON_NOT_MAX_IN_BUCKET`] — even ones that do
+//! not overlap the winner's, since the bucket is the unit compared (so there, unlike the priority
+//! strategies, a dropped record is not necessarily counted in `duplicates`).
 //!
 //! **Memory and passes.** Exports are not in time order, so a record cannot be judged until every record
 //! that may overlap it has been seen. The streaming form therefore reads the input twice: pass 1
