@@ -38,6 +38,21 @@ pub enum Command {
         /// Print the conversion report as JSON on stderr.
         #[arg(long)]
         report: bool,
+        /// Duplicates from several sources for the same time: `keep-all` counts them and keeps every
+        /// record, `source-priority` keeps the highest-ranked source (see --source-priority), `hc-priority`
+        /// follows the app priority stored in a Health Connect export, `max-per-bucket` keeps per time
+        /// bucket the source with the largest total of steps, distance, energy or flights. Reads the input
+        /// twice.
+        #[arg(long, value_enum)]
+        dedup: Option<Dedup>,
+        /// Source priority, highest first, comma-separated (`"Apple Watch,iPhone"`): a pattern matches a
+        /// source whose name contains it or whose device name or model equals it. Implies
+        /// `--dedup source-priority`.
+        #[arg(long, value_name = "LIST", required_if_eq("dedup", "source-priority"))]
+        source_priority: Option<String>,
+        /// Bucket width in minutes for `--dedup max-per-bucket`.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+        bucket_minutes: u32,
         /// Consent checks for exports to a third party.
         #[command(flatten)]
         consent: ConsentArgs,
@@ -117,6 +132,19 @@ pub enum ConsentCommand {
         #[arg(long)]
         at: Option<String>,
     },
+}
+
+/// Deduplication strategies (`--dedup`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dedup {
+    /// Count duplicates per type, keep every record.
+    KeepAll,
+    /// Keep the record of the highest-ranked source of `--source-priority` where sources overlap.
+    SourcePriority,
+    /// Keep the record of the app Health Connect ranks highest for the data category.
+    HcPriority,
+    /// Per time bucket, keep the source with the largest total of a cumulative kind.
+    MaxPerBucket,
 }
 
 /// Output formats (the variant names are the CLI spellings: `fhir-ndjson` …).

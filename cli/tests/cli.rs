@@ -244,3 +244,124 @@ fn reads_an_apple_health_export_by_content() {
     assert!(stdout.contains("format: apple-health-xml"), "{stdout}");
     assert!(stdout.contains("bloodPressure"), "{stdout}");
 }
+
+const MULTI_SOURCE: &str = "fixtures/apple_health/multi_source.xml";
+
+/// Step values of the Observations in NDJSON output, sorted.
+fn step_values(ndjson: &[u8]) -> Vec<i64> {
+    let mut v: Vec<i64> = String::from_utf8_lossy(ndjson)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["valueQuantity"]["code"] == "{steps}")
+        .map(|r| r["valueQuantity"]["value"].as_i64().unwrap())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn convert_with_source_priority_keeps_the_highest_ranked_source_and_reports_the_rest() {
+    let out = phrkit(
+        &[
+            "convert",
+            MULTI_SOURCE,
+            "--source-priority",
+            "Apple Watch, iPhone",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(step_values(&out.stdout), vec![50, 90, 100, 250, 260, 300]);
+    assert!(stderr.contains("converted 11, skipped 5"), "{stderr}");
+    assert!(
+        stderr.contains("skipped 5 × duplicate-lower-priority-source"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("duplicates from several sources: 6 × stepCount"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn convert_with_keep_all_keeps_every_step_record_and_counts_duplicates() {
+    let out = phrkit(&["convert", MULTI_SOURCE, "--dedup", "keep-all"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        step_values(&out.stdout),
+        vec![50, 90, 100, 250, 260, 300, 320, 480, 500]
+    );
+    assert!(stderr.contains("converted 16, skipped 0"), "{stderr}");
+    assert!(
+        stderr.contains("duplicates from several sources: 2 × heartRate"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn convert_with_max_per_bucket_keeps_the_biggest_source_per_hour() {
+    let out = phrkit(
+        &[
+            "convert",
+            MULTI_SOURCE,
+            "--dedup",
+            "max-per-bucket",
+            "--bucket-minutes",
+            "60",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(step_values(&out.stdout), vec![50, 100, 250, 260, 320]);
+    assert!(
+        stderr.contains("skipped 4 × duplicate-not-max-in-bucket"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dedup_flags_that_do_not_fit_are_usage_errors() {
+    let hc = phrkit(&["convert", MULTI_SOURCE, "--dedup", "hc-priority"], None);
+    assert_eq!(hc.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&hc.stderr).contains("Health Connect export"));
+    let missing = phrkit(
+        &["convert", MULTI_SOURCE, "--dedup", "source-priority"],
+        None,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let both = phrkit(
+        &[
+            "convert",
+            MULTI_SOURCE,
+            "--dedup",
+            "keep-all",
+            "--source-priority",
+            "iPhone",
+        ],
+        None,
+    );
+    assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn inspect_prints_duplicates_found_per_type() {
+    let out = phrkit(&["inspect", MULTI_SOURCE], None);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("stepCount"))
+        .unwrap_or_default();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols.get(1..3), Some(&["9", "6"][..]), "{stdout}");
+    assert!(stdout.contains("duplicates from several sources: 2 × sleepEpisode"));
+
+    let json = phrkit(&["inspect", "--json", MULTI_SOURCE], None);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["types"]["stepCount"]["duplicates"], 6);
+    assert_eq!(v["types"]["heartRate"]["duplicates"], 2);
+    assert_eq!(v["report"]["duplicates"]["sleepEpisode"], 2);
+}

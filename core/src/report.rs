@@ -66,6 +66,10 @@ pub struct Report {
     pub ignored_elements: BTreeMap<String, u64>,
     /// Records produced, by record type.
     pub by_type: BTreeMap<String, u64>,
+    /// Records, by record type, that overlap a record of the same kind written by another source
+    /// (filled by the deduplication stage, `policy::dedup`; empty when the stage did not run). Whether they
+    /// were kept or dropped depends on the strategy: dropped ones are also counted in `skipped`.
+    pub duplicates: BTreeMap<String, u64>,
     /// The first [`MAX_ISSUES_KEPT`] issues.
     pub issues: Vec<Issue>,
     /// Issues not kept because of the cap.
@@ -140,6 +144,9 @@ impl Report {
         }
         for (k, v) in other.by_type {
             *self.by_type.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in other.duplicates {
+            *self.duplicates.entry(k).or_insert(0) += v;
         }
         for i in other.issues {
             if self.issues.len() < MAX_ISSUES_KEPT {

@@ -21,6 +21,8 @@ pub struct Options {
     pub oid: bool,
     /// Print the read report as JSON.
     pub print_report: bool,
+    /// The deduplication stage, if asked for.
+    pub dedup: Option<super::dedup_args::DedupChoice>,
 }
 
 /// The output stream: a file, or stdout for `-` / absent.
@@ -54,7 +56,7 @@ pub fn run(
 ) -> phrkit::Result<i32> {
     let opts = options(o.from, o.strict);
     let input = Input::open(input, &opts)?;
-    let mut reader = input.reader(&opts)?;
+    let mut reader = super::dedup_args::reader(&input, &opts, o.dedup.as_ref())?;
     let out = output_stream(output)?;
     let wopts = write_options(o.to, o.oid);
     if consent.is_set() {
@@ -80,6 +82,9 @@ pub fn run(
     );
     for (reason, n) in &report.skipped {
         eprintln!("phrkit:   skipped {n} × {reason}");
+    }
+    for (kind, n) in &report.duplicates {
+        eprintln!("phrkit:   duplicates from several sources: {n} × {kind}");
     }
     if print_report {
         eprintln!(

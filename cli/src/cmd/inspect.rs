@@ -1,8 +1,12 @@
-//! `phrkit inspect`: counts per type, time range, sources, units and problems.
+//! `phrkit inspect`: counts per type, time range, sources, units, duplicates and problems.
+//!
+//! Duplicates (records overlapping a record of the same kind from another source, `policy::dedup`) are
+//! counted in the same single pass; that keeps every record's time span (8–16 bytes per measurement).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use phrkit::policy::dedup::DuplicateCounter;
 use phrkit::record::{format_timestamp, MeasurementValue, Record};
 use serde_json::json;
 
@@ -25,9 +29,11 @@ pub fn run(input: &Path, from: Option<From>, as_json: bool) -> phrkit::Result<i3
     let mut reader = input.reader(&opts)?;
     let mut types: BTreeMap<String, TypeSummary> = BTreeMap::new();
     let mut subjects = 0u64;
+    let mut duplicates = DuplicateCounter::default();
     let bar = crate::progress::records_bar();
     while let Some(record) = reader.next_record()? {
         bar.inc(1);
+        duplicates.observe(&record);
         let Record::Measurement(m) = &record else {
             if matches!(record, Record::Subject(_)) {
                 subjects += 1;
@@ -69,12 +75,14 @@ pub fn run(input: &Path, from: Option<From>, as_json: bool) -> phrkit::Result<i3
         *t.units.entry(unit).or_default() += 1;
     }
     bar.finish_and_clear();
-    let report = reader.report();
+    let mut report = reader.report().clone();
+    report.duplicates = duplicates.finish();
+    let dups = |k: &str| report.duplicates.get(k).copied().unwrap_or(0);
     if as_json {
         let types_json: serde_json::Map<String, serde_json::Value> = types
             .iter()
             .map(|(k, t)| {
-                (k.clone(), json!({"count": t.count, "first": t.first, "last": t.last, "sources": t.sources, "units": t.units}))
+                (k.clone(), json!({"count": t.count, "first": t.first, "last": t.last, "sources": t.sources, "units": t.units, "duplicates": dups(k)}))
             })
             .collect();
         let out = json!({"format": reader.format().name(), "subjects": subjects, "types": types_json, "report": report});
@@ -90,21 +98,25 @@ pub fn run(input: &Path, from: Option<From>, as_json: bool) -> phrkit::Result<i3
     );
     println!("subjects: {subjects}");
     println!(
-        "{:<28} {:>9}  {:<25}  {:<25}  units / sources",
-        "type", "count", "first", "last"
+        "{:<28} {:>9} {:>9}  {:<25}  {:<25}  units / sources",
+        "type", "count", "dups", "first", "last"
     );
     for (name, t) in &types {
         let units: Vec<String> = t.units.iter().map(|(u, n)| format!("{u}×{n}")).collect();
         let sources: Vec<String> = t.sources.iter().map(|(s, n)| format!("{s}×{n}")).collect();
         println!(
-            "{:<28} {:>9}  {:<25}  {:<25}  {} / {}",
+            "{:<28} {:>9} {:>9}  {:<25}  {:<25}  {} / {}",
             name,
             t.count,
+            dups(name),
             t.first.as_deref().unwrap_or("-"),
             t.last.as_deref().unwrap_or("-"),
             units.join(", "),
             sources.join(", ")
         );
+    }
+    for (kind, n) in &report.duplicates {
+        println!("duplicates from several sources: {n} × {kind}");
     }
     for (reason, n) in &report.skipped {
         println!("skipped: {n} × {reason}");

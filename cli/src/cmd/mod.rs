@@ -2,6 +2,7 @@
 
 mod consent;
 mod convert;
+mod dedup_args;
 mod input;
 mod inspect;
 mod policy_args;
@@ -21,6 +22,9 @@ pub fn run(cli: Cli) -> phrkit::Result<i32> {
             strict,
             oid_code_systems,
             report,
+            dedup,
+            source_priority,
+            bucket_minutes,
             consent,
         } => {
             let opts = convert::Options {
@@ -29,6 +33,7 @@ pub fn run(cli: Cli) -> phrkit::Result<i32> {
                 strict,
                 oid: oid_code_systems,
                 print_report: report,
+                dedup: dedup_args::DedupChoice::new(dedup, source_priority, bucket_minutes)?,
             };
             convert::run(&input, output.as_deref(), &opts, &consent)
         }

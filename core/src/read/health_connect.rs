@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 
 use super::{Buffered, Format, ReadOptions};
 use crate::error::{Error, Location, Result};
+use crate::policy::dedup::{HcCategory, HealthConnectPriorities};
 use crate::record::{
     Coding, Effective, Kind, Measurement, MeasurementValue, Period, Record, SleepSession,
     SleepStage, SleepStageInterval, Source, Timestamp, Unit, Workout,
@@ -31,6 +32,10 @@ const FORMAT: &str = "Health Connect export";
 
 /// The database entry's file name inside the export zip.
 pub const DB_ENTRY: &str = "health_connect_export.db";
+
+/// The user's app priority per data category (read by [`read_priorities_path`] for the dedup stage;
+/// the record reader leaves it to that stage and reports it as an ignored table).
+const PRIORITY_TABLE: &str = "health_data_category_priority_table";
 
 /// Tables read as children of mapped parents, or metadata: not reported as ignored.
 const SUPPORT_TABLES: [&str; 3] = [
@@ -148,6 +153,20 @@ pub(crate) fn open_zip<R: Read + Seek, S: Read + Seek>(
     second: S,
     opts: &ReadOptions,
 ) -> Result<Buffered> {
+    let (tmp, mut report, name) = extract_db(reader, second, opts)?;
+    let mut out = read_db_path(tmp.path(), opts).map_err(|e| e.in_zip_entry(&name))?;
+    report.merge(std::mem::take(&mut out.report));
+    out.report = report;
+    Ok(out)
+}
+
+/// Extracts the database entry of the zip to a temporary file; returns it with the archive report and
+/// the entry name.
+fn extract_db<R: Read + Seek, S: Read + Seek>(
+    reader: R,
+    second: S,
+    opts: &ReadOptions,
+) -> Result<(tempfile::NamedTempFile, Report, String)> {
     let mut report = Report::default();
     let limits = opts.limits.archive;
     let entry = super::container::find_named_entry(reader, &limits, &mut report, |n| {
@@ -161,10 +180,43 @@ pub(crate) fn open_zip<R: Read + Seek, S: Read + Seek>(
             .unwrap_or_else(|| Error::from(e))
             .in_zip_entry(&entry.name)
     })?;
-    let mut out = read_db_path(tmp.path(), opts).map_err(|e| e.in_zip_entry(&entry.name))?;
-    report.merge(std::mem::take(&mut out.report));
-    out.report = report;
-    Ok(out)
+    Ok((tmp, report, entry.name))
+}
+
+/// Reads the user's per-category app priority (`health_data_category_priority_table`, app ids resolved
+/// through `application_info_table`) from a Health Connect export: the bare database or the zip.
+///
+/// The table's schema is single-source (unverified): the category column is `health_data_category` (or
+/// `category`), the order column `app_id_priority_order`, a comma-separated list of
+/// `application_info_table` row ids, highest priority first. An absent table gives empty lists with
+/// `table_found == false`; rows that cannot be read are left out, undefined categories and unknown app
+/// ids are counted in the result (the dedup stage reports them).
+pub fn read_priorities_path(path: &Path, opts: &ReadOptions) -> Result<HealthConnectPriorities> {
+    let mut head = [0u8; 16];
+    let n = std::io::Read::read(&mut std::fs::File::open(path)?, &mut head)?;
+    if super::is_sqlite(&head[..n]) {
+        return priorities_of_db(path);
+    }
+    let first = std::io::BufReader::new(std::fs::File::open(path)?);
+    let (tmp, _, name) = extract_db(first, std::fs::File::open(path)?, opts)?;
+    priorities_of_db(tmp.path()).map_err(|e| e.in_zip_entry(&name))
+}
+
+/// [`read_priorities_path`] over bytes in memory (copied to a temporary file: SQLite reads files).
+pub fn read_priorities_slice(bytes: &[u8], opts: &ReadOptions) -> Result<HealthConnectPriorities> {
+    let mut tmp = tempfile::NamedTempFile::new()?;
+    std::io::Write::write_all(tmp.as_file_mut(), bytes)?;
+    read_priorities_path(tmp.path(), opts)
+}
+
+fn priorities_of_db(path: &Path) -> Result<HealthConnectPriorities> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|_| db_error("cannot open database"))?;
+    let mut report = Report::default();
+    let mut db = Db::new(&conn, &ReadOptions::default(), &mut report)?;
+    db.read_sources()?;
+    db.priorities()
 }
 
 fn db_error(reason: &str) -> Error {
@@ -273,6 +325,39 @@ impl<'c> Db<'c> {
             );
         }
         Ok(())
+    }
+
+    /// The priority table as package lists per category (see [`read_priorities_path`]).
+    fn priorities(&self) -> Result<HealthConnectPriorities> {
+        let mut out = HealthConnectPriorities {
+            table_found: self.tables.contains(PRIORITY_TABLE),
+            ..HealthConnectPriorities::default()
+        };
+        for row in self.rows(PRIORITY_TABLE)? {
+            let Some(code) = int(&row, &["health_data_category", "category"]) else {
+                continue;
+            };
+            let Some(category) = HcCategory::from_code(code) else {
+                out.unknown_categories.push(code);
+                continue;
+            };
+            let Some(Value::Text(order)) = row.get("app_id_priority_order") else {
+                continue;
+            };
+            let mut list = Vec::new();
+            for id in order
+                .split(',')
+                .filter_map(|t| t.trim().parse::<i64>().ok())
+            {
+                match self.sources.get(&id).and_then(|s| s.name.clone()) {
+                    Some(pkg) if !list.contains(&pkg) => list.push(pkg),
+                    Some(_) => {}
+                    None => out.unknown_app_ids += 1,
+                }
+            }
+            out.by_category.insert(category, list);
+        }
+        Ok(out)
     }
 
     fn skip(&mut self, table: &str, index: usize, reason: &str, why: &str) -> Result<()> {
