@@ -55,7 +55,11 @@ pub fn run(
     consent: &ConsentArgs,
 ) -> phrkit::Result<i32> {
     let opts = options(o.from, o.strict);
-    let input = Input::open(input, &opts)?;
+    let mut input = Input::open(input, &opts)?;
+    if o.dedup.is_some() {
+        // Deduplication reads twice (an index, then the records): stdin is held in memory for it.
+        input = input.rereadable(&opts)?;
+    }
     let mut reader = super::dedup_args::reader(&input, &opts, o.dedup.as_ref())?;
     let out = output_stream(output)?;
     let wopts = write_options(o.to, o.oid);

@@ -98,6 +98,10 @@ fn health_connect_priorities(
     use phrkit::read::health_connect::{read_priorities_path, read_priorities_slice};
     match input {
         Input::Path(p) => read_priorities_path(p, opts),
-        Input::Stdin(b) => read_priorities_slice(b, opts),
+        Input::StdinBytes(b) => read_priorities_slice(b, opts),
+        Input::Stdin => Err(phrkit::ErrorKind::ApiMisuse(
+            "stdin must be made re-readable before a two-pass read".to_owned(),
+        )
+        .into()),
     }
 }

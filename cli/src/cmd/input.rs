@@ -2,14 +2,16 @@
 
 use std::path::Path;
 
-use phrkit::read::{open_path, open_reader, ReadOptions, RecordReader};
+use phrkit::read::{open_path, open_reader, open_slice, read_bounded, ReadOptions, RecordReader};
 
 /// An input to open.
 pub enum Input {
     /// A file path.
     Path(std::path::PathBuf),
-    /// Standard input, read once.
+    /// Standard input, streamed (read once).
     Stdin,
+    /// Standard input held in memory (bounded by the document limit), for commands that read twice.
+    StdinBytes(Vec<u8>),
 }
 
 impl Input {
@@ -22,11 +24,23 @@ impl Input {
         }
     }
 
+    /// The same input, readable more than once: stdin is read into memory (bounded).
+    pub fn rereadable(self, opts: &ReadOptions) -> phrkit::Result<Input> {
+        match self {
+            Input::Stdin => {
+                let bytes = read_bounded(std::io::stdin().lock(), opts.limits.max_document_bytes)?;
+                Ok(Input::StdinBytes(bytes))
+            }
+            other => Ok(other),
+        }
+    }
+
     /// A record reader over the input.
     pub fn reader<'a>(&'a self, opts: &ReadOptions) -> phrkit::Result<Box<dyn RecordReader + 'a>> {
         match self {
             Input::Path(p) => open_path(p, opts),
             Input::Stdin => open_reader(std::io::stdin().lock(), None, opts),
+            Input::StdinBytes(b) => open_slice(b, opts),
         }
     }
 }
