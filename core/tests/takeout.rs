@@ -249,3 +249,261 @@ fn nanosecond_times_survive_the_fuzz_oracles() {
         )]
     );
 }
+
+// ---------- Fitbit weight and sleep, Google Fit sleep ----------
+
+fn metadata(m: &phrkit::record::Measurement, key: &str) -> Option<String> {
+    m.metadata()
+        .iter()
+        .find(|e| e.key == key)
+        .map(|e| e.value.clone())
+}
+
+fn measurements(d: &phrkit::read::Dataset) -> Vec<&phrkit::record::Measurement> {
+    d.records
+        .iter()
+        .map(|r| match r {
+            Record::Measurement(m) => m,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn fitbit_weight_logs_give_weight_bmi_and_fat_with_the_unit_inferred_from_bmi() {
+    let d = read_path(fixture("weight-2019-04-22.json"), &ReadOptions::default()).unwrap();
+    assert_eq!(
+        values(&d),
+        vec![
+            s3("bodyMass", "2019-04-22T07:15:00+00:00", "58.25 kg"),
+            s3("bodyMassIndex", "2019-04-22T07:15:00+00:00", "21.4 kg/m2"),
+            s3("bodyFatPercentage", "2019-04-22T07:15:00+00:00", "24.5 %"),
+            // 165.3 lb × 0.45359237 (exact); only the pound reading gives a plausible height (1.78 m).
+            s3("bodyMass", "2019-04-23T23:59:59+00:00", "74.978818761 kg"),
+            s3("bodyMassIndex", "2019-04-23T23:59:59+00:00", "23.72 kg/m2"),
+            s3("bodyMass", "2019-04-24T23:59:59+00:00", "60.0 kg"),
+        ]
+    );
+    let ms = measurements(&d);
+    assert_eq!(ms[0].identifier(), Some("1555917300000"));
+    assert_eq!(ms[2].identifier(), Some("1555917300000"));
+    assert_eq!(
+        metadata(ms[0], "fitbitWeightUnit").as_deref(),
+        Some("kg (inferred from BMI)")
+    );
+    assert_eq!(
+        metadata(ms[3], "fitbitWeightUnit").as_deref(),
+        Some("lb (inferred from BMI)")
+    );
+    assert_eq!(
+        metadata(ms[5], "fitbitWeightUnit").as_deref(),
+        Some("kg (assumed)")
+    );
+    assert_eq!(metadata(ms[0], "fitbitSource").as_deref(), Some("Aria"));
+    let r = &d.report;
+    assert_eq!((r.items_read, r.converted), (4, 3));
+    assert_eq!(r.by_type.get("fitbitWeightLog"), Some(&3));
+    assert_eq!(r.skipped.get("invalid-entry"), Some(&1));
+    assert!(r.is_balanced());
+    let codes: Vec<(&str, String)> = r
+        .issues
+        .iter()
+        .map(|i| (i.code.as_str(), i.location.to_string()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("fitbit-time-assumed-utc", "#".to_owned()),
+            ("invalid-entry", "#/3/weight".to_owned()),
+            ("fitbit-weight-unit-inferred", "#".to_owned()),
+            ("fitbit-weight-unit-assumed", "#".to_owned()),
+        ]
+    );
+}
+
+/// (start, end, [(stage code, start, end)], asleep minutes) per sleep session.
+type Session = (String, String, Vec<(String, String, String)>, i64);
+
+fn sessions(d: &phrkit::read::Dataset) -> Vec<Session> {
+    measurements(d)
+        .into_iter()
+        .map(|m| {
+            let MeasurementValue::Sleep(s) = m.value() else {
+                panic!("{m:?}")
+            };
+            let Effective::Period(p) = m.effective() else {
+                panic!()
+            };
+            let hm = |t: &phrkit::record::Timestamp| t.format("%dT%H:%M:%S%:z").to_string();
+            let stages = s
+                .stages()
+                .iter()
+                .map(|st| {
+                    (
+                        st.stage.code().to_owned(),
+                        hm(st.period.start()),
+                        hm(st.period.end()),
+                    )
+                })
+                .collect();
+            (
+                p.start().to_rfc3339(),
+                p.end().to_rfc3339(),
+                stages,
+                s.asleep_minutes(),
+            )
+        })
+        .collect()
+}
+
+fn st(code: &str, a: &str, b: &str) -> (String, String, String) {
+    s3(code, a, b)
+}
+
+#[test]
+fn fitbit_sleep_logs_become_sessions_with_unified_stages() {
+    let d = read_path(fixture("sleep-2019-04-22.json"), &ReadOptions::default()).unwrap();
+    let got = sessions(&d);
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        got[0],
+        (
+            "2019-04-21T23:10:30+00:00".to_owned(),
+            "2019-04-22T00:40:30+00:00".to_owned(),
+            vec![
+                st("awake", "21T23:10:30+00:00", "21T23:20:30+00:00"),
+                st("asleepCore", "21T23:20:30+00:00", "21T23:50:30+00:00"),
+                // shortData: a one-minute wake inside the light stage.
+                st("awake", "21T23:40:00+00:00", "21T23:41:00+00:00"),
+                st("asleepDeep", "21T23:50:30+00:00", "22T00:10:30+00:00"),
+                st("asleepREM", "22T00:10:30+00:00", "22T00:40:30+00:00"),
+            ],
+            80,
+        )
+    );
+    assert_eq!(
+        got[1].2,
+        vec![
+            st(
+                "asleepUnspecified",
+                "22T13:00:00+00:00",
+                "22T13:20:00+00:00"
+            ),
+            st("awake", "22T13:20:00+00:00", "22T13:25:00+00:00"),
+            st("awake", "22T13:25:00+00:00", "22T13:30:00+00:00"),
+        ]
+    );
+    assert_eq!(got[1].3, 20);
+    // No levels: one in-bed stage over the whole log, nothing counted as asleep.
+    assert_eq!(
+        got[2].2,
+        vec![st("inBed", "23T01:00:00+00:00", "23T02:00:00+00:00")]
+    );
+    assert_eq!(got[2].3, 0);
+    let ms = measurements(&d);
+    assert_eq!(ms[0].kind().name(), "sleepEpisode");
+    assert_eq!(ms[0].identifier(), Some("22000000001"));
+    assert_eq!(metadata(ms[0], "type").as_deref(), Some("stages"));
+    assert_eq!(metadata(ms[1], "mainSleep").as_deref(), Some("false"));
+    assert_eq!(
+        metadata(ms[0], "dateOfSleep").as_deref(),
+        Some("2019-04-22")
+    );
+    let r = &d.report;
+    assert_eq!((r.items_read, r.converted), (4, 3));
+    assert_eq!(r.by_type.get("sleepEpisode"), Some(&3));
+    assert_eq!(r.skipped.get("invalid-entry"), Some(&1));
+    assert!(r.is_balanced());
+    let bad = r.issues.iter().find(|i| i.code == "invalid-entry").unwrap();
+    assert_eq!(bad.location.to_string(), "#/3/levels/data/0/level");
+    // Strict mode stops at the unknown level.
+    let bytes = std::fs::read(fixture("sleep-2019-04-22.json")).unwrap();
+    assert!(read_slice(&bytes, &ReadOptions::strict()).is_err());
+}
+
+#[test]
+fn fitbit_sleep_stage_outside_its_log_is_an_invalid_entry() {
+    let doc = br#"[{"logId": 1, "dateOfSleep": "2019-04-22", "startTime": "2019-04-22T01:00:00.000", "endTime": "2019-04-22T02:00:00.000",
+        "levels": {"data": [{"dateTime": "2019-04-22T01:30:00.000", "level": "light", "seconds": 3600}]}},
+        {"logId": 2, "dateOfSleep": "2019-04-22", "startTime": "2019-04-22T03:00:00.000", "endTime": "2019-04-22T02:00:00.000"},
+        {"logId": 3, "dateOfSleep": "2019-04-22", "startTime": "2019-04-22T01:00:00.000", "endTime": "2019-04-22T02:00:00.000",
+        "levels": {"data": [{"dateTime": "2019-04-22T01:00:00.000", "level": "light", "seconds": -5}]}}]"#;
+    let d = read_slice(doc, &forced()).unwrap();
+    assert!(d.records.is_empty());
+    assert_eq!(d.report.skipped.get("invalid-entry"), Some(&3));
+    assert!(d.report.is_balanced());
+    assert_eq!(detect_format_of(doc), Format::TakeoutJson);
+}
+
+fn detect_format_of(doc: &[u8]) -> Format {
+    phrkit::read::detect_format(None, doc).unwrap()
+}
+
+#[test]
+fn fitbit_weight_and_sleep_files_are_detected_by_content() {
+    for f in ["weight-2019-04-22.json", "sleep-2019-04-22.json"] {
+        let bytes = std::fs::read(fixture(f)).unwrap();
+        assert_eq!(detect_format_of(&bytes), Format::TakeoutJson, "{f}");
+    }
+}
+
+#[test]
+fn google_fit_sleep_segments_are_grouped_into_sessions() {
+    let d = read_path(fixture("google_fit_sleep.json"), &ReadOptions::default()).unwrap();
+    assert_eq!(
+        sessions(&d),
+        vec![
+            (
+                "2019-04-21T23:00:00+00:00".to_owned(),
+                "2019-04-22T01:00:00+00:00".to_owned(),
+                vec![
+                    st("asleepCore", "21T23:00:00+00:00", "21T23:30:00+00:00"),
+                    st("asleepDeep", "21T23:30:00+00:00", "22T00:10:00+00:00"),
+                    st("awake", "22T00:10:00+00:00", "22T00:20:00+00:00"),
+                    st("asleepREM", "22T00:20:00+00:00", "22T01:00:00+00:00"),
+                ],
+                110,
+            ),
+            (
+                "2019-04-22T14:00:00+00:00".to_owned(),
+                "2019-04-22T14:30:00+00:00".to_owned(),
+                vec![st(
+                    "asleepUnspecified",
+                    "22T14:00:00+00:00",
+                    "22T14:30:00+00:00"
+                )],
+                30,
+            ),
+        ]
+    );
+    let r = &d.report;
+    assert_eq!((r.items_read, r.converted), (6, 5));
+    assert_eq!(r.by_type.get("sleepStage"), Some(&5));
+    assert_eq!(r.by_type.get("sleepEpisode"), Some(&2));
+    assert_eq!(r.skipped.get("invalid-entry"), Some(&1));
+    assert!(r.is_balanced());
+    let bad = r.issues.iter().find(|i| i.code == "invalid-entry").unwrap();
+    assert_eq!(
+        bad.location.to_string(),
+        "#/Data Points/5/fitValue/0/value/intVal"
+    );
+    let m = measurements(&d)[0];
+    assert_eq!(
+        m.source().unwrap().name.as_deref(),
+        Some("Google Fit (Takeout)")
+    );
+}
+
+#[test]
+fn new_fixtures_survive_the_fuzz_oracles_and_the_fhir_round_trip() {
+    for f in [
+        "weight-2019-04-22.json",
+        "sleep-2019-04-22.json",
+        "google_fit_sleep.json",
+    ] {
+        let bytes = std::fs::read(fixture(f)).unwrap();
+        phrkit::internal::fuzzing::read_takeout_json(&bytes);
+        phrkit::internal::fuzzing::read_any(&bytes);
+        phrkit::internal::fuzzing::roundtrip_records(&bytes);
+    }
+}
