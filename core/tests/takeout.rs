@@ -507,3 +507,244 @@ fn new_fixtures_survive_the_fuzz_oracles_and_the_fhir_round_trip() {
         phrkit::internal::fuzzing::roundtrip_records(&bytes);
     }
 }
+
+// ---------- Takeout zip ----------
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        if name.ends_with('/') {
+            w.add_directory(*name, opts).unwrap();
+        } else {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap()
+}
+
+const FITBIT: &str = "Takeout/Fitbit/Global Export Data";
+
+/// A Takeout zip mixing Google Fit and Fitbit files with files phrkit does not read.
+fn mixed_takeout(first: &str, fit_dir: &str) -> Vec<u8> {
+    let sleep = fixture_bytes("google_fit_sleep.json");
+    let fit = fixture_bytes("google_fit.json");
+    let steps = fixture_bytes("steps-2019-04-22.json");
+    let weight = fixture_bytes("weight-2019-04-22.json");
+    let fitbit_sleep = fixture_bytes("sleep-2019-04-22.json");
+    let names: Vec<String> = vec![
+        first.to_owned(),
+        format!("{fit_dir}/"),
+        format!("{fit_dir}/derived_com.google.sleep.segment_merged.json"),
+        format!("{fit_dir}/raw_com.google.weight.json"),
+        "Takeout/Fit/All Sessions/2019-04-21T23_00_00Z_SLEEP.json".to_owned(),
+        format!("{FITBIT}/steps-2019-04-22.json"),
+        format!("{FITBIT}/weight-2019-04-22.json"),
+        format!("{FITBIT}/sleep-2019-04-22.json"),
+        format!("{FITBIT}/calories-2019-04-23.json"),
+        "Takeout/Fitbit/Heart Rate Variability/Daily Heart Rate Variability Summary - 2019-04-22.csv"
+            .to_owned(),
+        format!("{FITBIT}/heart_rate-2019-04-24.json"),
+    ];
+    let contents: Vec<&[u8]> = vec![
+        b"<html>index</html>",
+        b"",
+        &sleep,
+        &fit,
+        br#"{"fitnessActivity": "sleep", "startTime": "2019-04-21T23:00:00Z"}"#,
+        &steps,
+        &weight,
+        &fitbit_sleep,
+        b"[]",
+        b"timestamp,rmssd\n",
+        br#"[{"dateTime": "04/24/19 00:00:05", "value": {"bpm": 6"#,
+    ];
+    let entries: Vec<(&str, &[u8])> = names.iter().map(String::as_str).zip(contents).collect();
+    zip_of(&entries)
+}
+
+#[test]
+fn takeout_zip_reads_every_recognised_file_and_reports_the_rest() {
+    let z = mixed_takeout("Takeout/archive_browser.html", "Takeout/Fit/All Data");
+    let mut reader = phrkit::read::open_slice(&z, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.format(), Format::TakeoutZip);
+    let d = phrkit::read::Dataset::from_reader(reader.as_mut()).unwrap();
+    let kinds: Vec<String> = measurements(&d)
+        .iter()
+        .map(|m| m.kind().name().into_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            // Google Fit sleep (2 sessions), Google Fit data points (4), Fitbit steps (2, named file),
+            // Fitbit weight (6 from 3 logs), Fitbit sleep (3 sessions); in entry order.
+            "sleepEpisode",
+            "sleepEpisode",
+            "stepCount",
+            "heartRate",
+            "bodyMass",
+            "distanceWalkingRunning",
+            "stepCount",
+            "stepCount",
+            "bodyMass",
+            "bodyMassIndex",
+            "bodyFatPercentage",
+            "bodyMass",
+            "bodyMassIndex",
+            "bodyMass",
+            "sleepEpisode",
+            "sleepEpisode",
+            "sleepEpisode",
+        ]
+    );
+    let r = &d.report;
+    assert_eq!(r.items_read, 6 + 6 + 2 + 4 + 4 + 1);
+    assert_eq!(r.converted, 5 + 4 + 2 + 3 + 3);
+    assert_eq!(r.skipped.get("invalid-entry"), Some(&(1 + 1 + 1 + 1)));
+    assert_eq!(r.skipped.get("unsupported-type"), Some(&1));
+    assert_eq!(r.skipped.get("invalid-file"), Some(&1));
+    assert!(r.is_balanced());
+    assert_eq!(r.ignored_elements.get("takeout:not-json"), Some(&2));
+    assert_eq!(
+        r.ignored_elements.get("takeout:unrecognised-json"),
+        Some(&1)
+    );
+    let located = |code: &str| -> Vec<String> {
+        r.issues
+            .iter()
+            .filter(|i| i.code == code)
+            .map(|i| i.location.to_string())
+            .collect()
+    };
+    assert_eq!(
+        located("takeout:unrecognised-json"),
+        vec!["Takeout/Fit/All Sessions/2019-04-21T23_00_00Z_SLEEP.json!(input)"]
+    );
+    assert_eq!(
+        located("invalid-file"),
+        vec![format!("{FITBIT}/heart_rate-2019-04-24.json!#")]
+    );
+    assert!(
+        located("invalid-entry").contains(&format!("{FITBIT}/weight-2019-04-22.json!#/3/weight"))
+    );
+    // Strict mode stops at the first bad item, naming its entry.
+    let err = read_slice(&z, &ReadOptions::strict()).unwrap_err();
+    let Some(phrkit::Location::ZipEntry { entry, .. }) = err.location() else {
+        panic!("{err:?}")
+    };
+    assert!(entry.ends_with("derived_com.google.sleep.segment_merged.json"));
+}
+
+#[test]
+fn takeout_zip_is_found_by_content_when_names_are_localised() {
+    // No `Takeout/` first entry and a translated folder: Apple is tried first, then Takeout by content.
+    let z = mixed_takeout("Fit/index.html", "Fit/Alle Daten");
+    let mut reader = phrkit::read::open_slice(&z, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.format(), Format::TakeoutZip);
+    let d = phrkit::read::Dataset::from_reader(reader.as_mut()).unwrap();
+    assert_eq!(d.records.len(), 17);
+    assert!(d.report.is_balanced());
+    // Through a file too, with a Takeout-style name.
+    let path = std::env::temp_dir().join(format!(
+        "takeout-20190425T000000Z-{}.zip",
+        std::process::id()
+    ));
+    std::fs::write(&path, &z).unwrap();
+    let from_file = read_path(&path, &ReadOptions::default());
+    std::fs::remove_file(&path).unwrap();
+    let from_file = from_file.unwrap();
+    assert_eq!(from_file.records, d.records);
+    assert_eq!(from_file.report, d.report);
+    assert_eq!(Format::from_name("takeout-zip"), Some(Format::TakeoutZip));
+}
+
+#[test]
+fn takeout_zip_refuses_traversal_bombs_and_archives_without_takeout_json() {
+    let steps = fixture_bytes("steps-2019-04-22.json");
+    let evil = zip_of(&[
+        (
+            "Takeout/Fitbit/Global Export Data/steps-2019-04-22.json",
+            &steps,
+        ),
+        ("Takeout/../../evil.json", &steps),
+    ]);
+    for opts in [forced_zip(), ReadOptions::default()] {
+        let err = read_slice(&evil, &opts).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Format { .. }), "{err:?}");
+        let Some(phrkit::Location::ZipEntry { entry, .. }) = err.location() else {
+            panic!("{err:?}")
+        };
+        assert_eq!(entry, "Takeout/../../evil.json");
+    }
+
+    let mut bomb = b"[".to_vec();
+    bomb.extend_from_slice(&vec![b' '; 8 * 1024 * 1024]);
+    bomb.extend_from_slice(b"]");
+    let z = zip_of(&[
+        (
+            "Takeout/Fitbit/Global Export Data/steps-2019-04-22.json",
+            &steps,
+        ),
+        (
+            "Takeout/Fitbit/Global Export Data/steps-2019-04-23.json",
+            &bomb,
+        ),
+    ]);
+    let err = read_slice(&z, &forced_zip()).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::LimitExceeded {
+                limit: phrkit::Limit::CompressionRatio,
+                max: 200,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A file larger than the document limit is refused by its declared size, before it is inflated.
+    let mut opts = forced_zip();
+    opts.limits.max_document_bytes = 64;
+    let err = read_slice(&zip_of(&[("Takeout/x/steps-1.json", &steps)]), &opts).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::LimitExceeded {
+                limit: phrkit::Limit::DocumentBytes,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let none = zip_of(&[
+        ("Takeout/archive_browser.html", b"<html/>"),
+        ("Takeout/a.json", b"{}"),
+    ]);
+    for opts in [forced_zip(), ReadOptions::default()] {
+        let err = read_slice(&none, &opts).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::UnknownFormat(_)), "{err:?}");
+    }
+}
+
+fn forced_zip() -> ReadOptions {
+    ReadOptions::default().with_format(Format::TakeoutZip)
+}
+
+#[test]
+fn takeout_zip_survives_the_fuzz_oracles() {
+    let z = mixed_takeout("Takeout/archive_browser.html", "Takeout/Fit/All Data");
+    phrkit::internal::fuzzing::read_takeout_zip(&z);
+    phrkit::internal::fuzzing::read_any(&z);
+    let mut corrupt = z.clone();
+    let mid = corrupt.len() / 2;
+    corrupt[mid] ^= 0xff;
+    phrkit::internal::fuzzing::read_takeout_zip(&corrupt);
+}

@@ -8,7 +8,7 @@
 //! nothing. Only the Fitbit steps rule uses the entry's file name (`steps-…`), as for a single file.
 //!
 //! Nothing is lost silently: every other entry is counted in `ignored_elements` and named in an issue
-//! (location `entry!`) — `takeout:not-json` (HTML index, CSV, TCX … : info), `takeout:unrecognised-json`
+//! (location `entry!(input)`) — `takeout:not-json` (HTML index, CSV, TCX … : info), `takeout:unrecognised-json`
 //! (JSON of another shape, e.g. Fit sessions: warning), `takeout:unusable-entry` (encrypted or an
 //! unsupported compression method). A recognised file that fails to parse is one skipped item
 //! `invalid-file` (an error in strict mode). Data items inside files are counted as in [`TakeoutReader`];
