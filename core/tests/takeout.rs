@@ -748,3 +748,35 @@ fn takeout_zip_survives_the_fuzz_oracles() {
     corrupt[mid] ^= 0xff;
     phrkit::internal::fuzzing::read_takeout_zip(&corrupt);
 }
+
+#[test]
+fn takeout_zip_keeps_repeated_per_file_notes_once() {
+    let hr = fixture_bytes("heart_rate-2019-04-22.json");
+    let z = zip_of(&[
+        (
+            "Takeout/Fitbit/Global Export Data/heart_rate-2019-04-22.json",
+            &hr,
+        ),
+        (
+            "Takeout/Fitbit/Global Export Data/heart_rate-2019-04-23.json",
+            &hr,
+        ),
+        (
+            "Takeout/Fitbit/Global Export Data/heart_rate-2019-04-24.json",
+            &hr,
+        ),
+    ]);
+    let d = read_slice(&z, &ReadOptions::default()).unwrap();
+    assert_eq!(d.records.len(), 9);
+    assert_eq!((d.report.items_read, d.report.converted), (9, 9));
+    let notes: Vec<String> = d
+        .report
+        .issues
+        .iter()
+        .map(|i| format!("{} {}", i.code, i.location))
+        .collect();
+    assert_eq!(
+        notes,
+        vec!["fitbit-time-assumed-utc Takeout/Fitbit/Global Export Data/heart_rate-2019-04-22.json!#"]
+    );
+}

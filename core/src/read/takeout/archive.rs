@@ -12,12 +12,14 @@
 //! (JSON of another shape, e.g. Fit sessions: warning), `takeout:unusable-entry` (encrypted or an
 //! unsupported compression method). A recognised file that fails to parse is one skipped item
 //! `invalid-file` (an error in strict mode). Data items inside files are counted as in [`TakeoutReader`];
-//! their issue locations are prefixed with the entry name.
+//! their issue locations are prefixed with the entry name. Notes every Fitbit file repeats (times read as
+//! UTC, weight unit inferred) are kept once per archive, with the first file's name.
 //!
 //! Zip safety is the shared one ([`crate::read::container`]): `..`/absolute names refuse the archive, entry
 //! count, total and per-entry ratio are checked from the directory and again while inflating, and each
 //! entry's size and CRC are verified.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Seek};
 
 use crate::error::{Error, ErrorKind, Location, Result};
@@ -35,7 +37,17 @@ pub struct TakeoutZipReader<R: Read + Seek> {
     entries: std::vec::IntoIter<MainEntry>,
     current: Option<TakeoutReader>,
     report: Report,
+    /// Per-file notes already reported once (see [`ONCE_PER_ARCHIVE`]).
+    noted: BTreeSet<String>,
 }
+
+/// Issue codes every Fitbit file repeats (assumptions, not problems of one item): kept once per archive,
+/// so that an export of thousands of files does not fill the report's issue cap with the same note.
+const ONCE_PER_ARCHIVE: [&str; 3] = [
+    "fitbit-time-assumed-utc",
+    "fitbit-weight-unit-inferred",
+    "fitbit-weight-unit-assumed",
+];
 
 /// What an entry turned out to be.
 enum Entry {
@@ -60,6 +72,7 @@ impl<R: Read + Seek> TakeoutZipReader<R> {
             entries: entries.into_iter(),
             current: None,
             report,
+            noted: BTreeSet::new(),
         };
         if !reader.advance()? {
             return Err(crate::read::unknown_format(
@@ -115,7 +128,11 @@ impl<R: Read + Seek> TakeoutZipReader<R> {
         let file_name = name.rsplit('/').next();
         match TakeoutReader::new(&bytes, &self.opts, file_name) {
             Ok(mut r) => {
-                let inner = std::mem::take(&mut r.report);
+                let mut inner = std::mem::take(&mut r.report);
+                inner.issues.retain(|i| {
+                    !ONCE_PER_ARCHIVE.contains(&i.code.as_str())
+                        || self.noted.insert(i.code.clone())
+                });
                 self.report.merge(wrap_report(name, inner));
                 Ok(Entry::Takeout(r))
             }
