@@ -780,3 +780,35 @@ fn takeout_zip_keeps_repeated_per_file_notes_once() {
         vec!["fitbit-time-assumed-utc Takeout/Fitbit/Global Export Data/heart_rate-2019-04-22.json!#"]
     );
 }
+
+#[test]
+fn takeout_zip_names_entries_it_cannot_decompress() {
+    let steps = fixture_bytes("steps-2019-04-22.json");
+    let mut z = zip_of(&[
+        ("Takeout/Fitbit/Global Export Data/weird.json", b"[]"),
+        (
+            "Takeout/Fitbit/Global Export Data/steps-2019-04-22.json",
+            &steps,
+        ),
+    ]);
+    // Mark the first entry as bzip2 (method 12) in the central directory.
+    let cd = z.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    z[cd + 10..cd + 12].copy_from_slice(&12u16.to_le_bytes());
+    let d = read_slice(&z, &ReadOptions::default()).unwrap();
+    assert_eq!(d.records.len(), 2);
+    assert!(d.report.is_balanced());
+    assert_eq!(
+        d.report.ignored_elements.get("takeout:unusable-entry"),
+        Some(&1)
+    );
+    let issue = d
+        .report
+        .issues
+        .iter()
+        .find(|i| i.code == "takeout:unusable-entry")
+        .unwrap();
+    assert_eq!(
+        issue.location.to_string(),
+        "Takeout/Fitbit/Global Export Data/weird.json!(input)"
+    );
+}

@@ -284,7 +284,11 @@ pub(crate) fn find_named_entry<R: Read + Seek>(
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Option<MainEntry>> {
     let mut found = None;
-    for entry in checked_entries(reader, limits, report, "side-file:other")? {
+    let (entries, unusable) = checked_entries(reader, limits)?;
+    for _ in unusable {
+        report.ignore_element("side-file:other");
+    }
+    for entry in entries {
         if found.is_none() && wanted(&entry.name) {
             found = Some(entry);
         } else {
@@ -296,14 +300,12 @@ pub(crate) fn find_named_entry<R: Read + Seek>(
 
 /// Every readable file entry of an archive, in central-directory order, after the checks every zip
 /// reader shares: entry count, `..`/absolute names (refused: the archive is hostile), declared total
-/// size and declared per-entry ratio. Directories are left out; encrypted entries and compression
-/// methods other than stored/deflated are counted in `report.ignored_elements` under `unusable`.
+/// size and declared per-entry ratio. Directories are left out; the names of encrypted entries and of
+/// compression methods other than stored/deflated come back separately, for the caller to report.
 pub(crate) fn checked_entries<R: Read + Seek>(
     reader: R,
     limits: &ArchiveLimits,
-    report: &mut Report,
-    unusable: &str,
-) -> Result<Vec<MainEntry>> {
+) -> Result<(Vec<MainEntry>, Vec<String>)> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(e, None))?;
     if archive.len() as u64 > limits.max_entries {
         return Err(Error::limit(
@@ -314,6 +316,7 @@ pub(crate) fn checked_entries<R: Read + Seek>(
     }
     let mut declared_total: u64 = 0;
     let mut entries = Vec::new();
+    let mut unusable = Vec::new();
     for i in 0..archive.len() {
         let f = archive.by_index_raw(i).map_err(|e| zip_error(e, None))?;
         let name = f.name().to_owned();
@@ -346,7 +349,7 @@ pub(crate) fn checked_entries<R: Read + Seek>(
                 CompressionMethod::Stored | CompressionMethod::Deflated
             );
         if !usable {
-            report.ignore_element(unusable);
+            unusable.push(name);
             continue;
         }
         entries.push(MainEntry {
@@ -358,7 +361,7 @@ pub(crate) fn checked_entries<R: Read + Seek>(
             crc: f.crc32(),
         });
     }
-    Ok(entries)
+    Ok((entries, unusable))
 }
 
 /// Counts bytes read through it.

@@ -60,12 +60,16 @@ impl<R: Read + Seek> TakeoutZipReader<R> {
     /// is read entry by entry. Fails with an unknown-format error when no entry is Takeout JSON.
     pub fn new<I: Read + Seek>(index: I, data: R, opts: &ReadOptions) -> Result<Self> {
         let mut report = Report::default();
-        let entries = checked_entries(
-            index,
-            &opts.limits.archive,
-            &mut report,
-            "takeout:unusable-entry",
-        )?;
+        let (entries, unusable) = checked_entries(index, &opts.limits.archive)?;
+        for name in unusable {
+            report.ignore_element("takeout:unusable-entry");
+            report.issue(
+                Severity::Warning,
+                "takeout:unusable-entry",
+                in_entry(&name, Location::None),
+                "encrypted entry or unsupported compression method",
+            );
+        }
         let mut reader = TakeoutZipReader {
             data,
             opts: opts.clone(),
