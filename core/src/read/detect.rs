@@ -25,7 +25,8 @@ pub enum Format {
     AppleHealthZip,
     /// A home device's CSV export (blood pressure, body composition) matching a built-in preset.
     DeviceCsv,
-    /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy `dateTime` array.
+    /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy array (`dateTime` entries,
+    /// weight logs or sleep logs).
     TakeoutJson,
     /// Android Health Connect scheduled export: `Health Connect.zip` holding `health_connect_export.db`, or
     /// the SQLite database itself (needs the `health-connect` feature).

@@ -407,3 +407,48 @@ fn sleep_log(o: &Map<String, Value>, p: &str) -> Result<Outcome> {
     }
     Ok(Outcome::Records("sleepEpisode", vec![m]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn bmi_tells_kilograms_from_pounds_only_when_one_reading_is_plausible() {
+        // 58.25 kg at BMI 21.4 → 1.65 m; as pounds it would be 1.11 m.
+        assert_eq!(
+            choose_unit(d("58.25"), Some(d("21.4"))),
+            UnitChoice::Kilograms
+        );
+        // 165.3 at BMI 23.72 → 2.64 m as kg, 1.78 m as lb.
+        assert_eq!(
+            choose_unit(d("165.3"), Some(d("23.72"))),
+            UnitChoice::Pounds
+        );
+        // 90 at BMI 22 → 2.02 m as kg, 1.36 m as lb: both plausible, so assumed.
+        assert_eq!(
+            choose_unit(d("90"), Some(d("22"))),
+            UnitChoice::AssumedKilograms
+        );
+        assert_eq!(choose_unit(d("60"), None), UnitChoice::AssumedKilograms);
+        assert_eq!(
+            choose_unit(d("60"), Some(d("0"))),
+            UnitChoice::AssumedKilograms
+        );
+        assert_eq!(
+            choose_unit(d("0"), Some(d("20"))),
+            UnitChoice::AssumedKilograms
+        );
+    }
+
+    #[test]
+    fn fitbit_levels_map_onto_the_unified_stages() {
+        assert_eq!(level("light"), Some(SleepStage::Core));
+        assert_eq!(level("restless"), Some(SleepStage::Awake));
+        assert_eq!(level("asleep"), Some(SleepStage::AsleepUnspecified));
+        assert_eq!(level("Deep"), None);
+    }
+}
