@@ -50,6 +50,16 @@ while IFS= read -r -d '' file; do
   esac
 done < <(find "$fixtures" -type f ! -name '*.md' ! -name 'README*' -print0 | sort -z)
 
+# A Takeout-shaped zip of the Takeout fixtures, so the zip targets start from a real archive layout
+# (no zip fixture is committed). Needs the `zip` command; skipped without it.
+if command -v zip >/dev/null 2>&1; then
+  mkdir -p "$work/takeout/Takeout/Fit/All Data" "$work/takeout/Takeout/Fitbit/Global Export Data"
+  cp "$fixtures"/takeout/google_fit*.json "$work/takeout/Takeout/Fit/All Data/"
+  find "$fixtures/takeout" -name '*-20*.json' -exec cp {} "$work/takeout/Takeout/Fitbit/Global Export Data/" \;
+  (cd "$work/takeout" && TZ=UTC find Takeout -exec touch -t 201904250000 {} + && zip -qrX ../takeout.zip Takeout)
+  add_seed "$work/takeout.zip"
+fi
+
 for t in "${targets[@]}"; do
   echo "corpus/$t: $(find "corpus/$t" -type f ! -name .keep | wc -l) inputs (from $count fixture files)"
 done

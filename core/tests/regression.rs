@@ -24,6 +24,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("read_device_csv", fuzzing::read_device_csv),
     ("read_takeout_json", fuzzing::read_takeout_json),
     ("read_health_connect", fuzzing::read_health_connect),
+    ("read_takeout_zip", fuzzing::read_takeout_zip),
     ("read_kenshin_cda", fuzzing::read_kenshin_cda),
     ("read_kenshin_archive", fuzzing::read_kenshin_archive),
     ("read_myna_expense_csv", fuzzing::read_myna_expense_csv),

@@ -52,6 +52,7 @@ _InputFormat = Literal[
     "apple-health-zip",
     "device-csv",
     "takeout-json",
+    "takeout-zip",
     "health-connect",
     "json",
     "bundle",

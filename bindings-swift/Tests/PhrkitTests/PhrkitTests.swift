@@ -29,7 +29,7 @@ final class PhrkitTests: XCTestCase {
         XCTAssertEqual(steps?.healthkit, "HKQuantityTypeIdentifierStepCount")
         XCTAssertEqual(try supportedFormats(), [
             "fhir-json", "fhir-ndjson", "apple-health-xml", "apple-health-zip", "device-csv",
-            "takeout-json", "health-connect", "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
+            "takeout-json", "takeout-zip", "health-connect", "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
         ])
     }
 

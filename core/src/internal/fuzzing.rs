@@ -62,6 +62,11 @@ pub fn read_takeout_json(data: &[u8]) {
     read_as(data, Format::TakeoutJson);
 }
 
+/// A Google Takeout zip: every Fit / Fitbit JSON entry (zip limits, lying headers, per-file errors).
+pub fn read_takeout_zip(data: &[u8]) {
+    read_as(data, Format::TakeoutZip);
+}
+
 /// One 特定健診 hc08 CDA document.
 pub fn read_kenshin_cda(data: &[u8]) {
     read_as(data, Format::KenshinCdaXml);

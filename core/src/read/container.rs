@@ -141,6 +141,13 @@ pub(crate) struct MainEntry {
     crc: u32,
 }
 
+impl MainEntry {
+    /// The entry's declared uncompressed size (checked again while it streams).
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 fn entry_error(name: &str, reason: &str) -> Error {
     Error::format(FORMAT, Location::None, reason).in_zip_entry(name)
 }
@@ -276,6 +283,29 @@ pub(crate) fn find_named_entry<R: Read + Seek>(
     report: &mut Report,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Option<MainEntry>> {
+    let mut found = None;
+    let (entries, unusable) = checked_entries(reader, limits)?;
+    for _ in unusable {
+        report.ignore_element("side-file:other");
+    }
+    for entry in entries {
+        if found.is_none() && wanted(&entry.name) {
+            found = Some(entry);
+        } else {
+            report.ignore_element("side-file:other");
+        }
+    }
+    Ok(found)
+}
+
+/// Every readable file entry of an archive, in central-directory order, after the checks every zip
+/// reader shares: entry count, `..`/absolute names (refused: the archive is hostile), declared total
+/// size and declared per-entry ratio. Directories are left out; the names of encrypted entries and of
+/// compression methods other than stored/deflated come back separately, for the caller to report.
+pub(crate) fn checked_entries<R: Read + Seek>(
+    reader: R,
+    limits: &ArchiveLimits,
+) -> Result<(Vec<MainEntry>, Vec<String>)> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(e, None))?;
     if archive.len() as u64 > limits.max_entries {
         return Err(Error::limit(
@@ -285,7 +315,8 @@ pub(crate) fn find_named_entry<R: Read + Seek>(
         ));
     }
     let mut declared_total: u64 = 0;
-    let mut found = None;
+    let mut entries = Vec::new();
+    let mut unusable = Vec::new();
     for i in 0..archive.len() {
         let f = archive.by_index_raw(i).map_err(|e| zip_error(e, None))?;
         let name = f.name().to_owned();
@@ -317,20 +348,20 @@ pub(crate) fn find_named_entry<R: Read + Seek>(
                 f.compression(),
                 CompressionMethod::Stored | CompressionMethod::Deflated
             );
-        if found.is_none() && usable && wanted(&name) {
-            found = Some(MainEntry {
-                name,
-                data_start: f.data_start(),
-                compressed: f.compressed_size(),
-                size: f.size(),
-                method: f.compression(),
-                crc: f.crc32(),
-            });
-        } else {
-            report.ignore_element("side-file:other");
+        if !usable {
+            unusable.push(name);
+            continue;
         }
+        entries.push(MainEntry {
+            name,
+            data_start: f.data_start(),
+            compressed: f.compressed_size(),
+            size: f.size(),
+            method: f.compression(),
+            crc: f.crc32(),
+        });
     }
-    Ok(found)
+    Ok((entries, unusable))
 }
 
 /// Counts bytes read through it.

@@ -25,22 +25,27 @@ pub enum Format {
     AppleHealthZip,
     /// A home device's CSV export (blood pressure, body composition) matching a built-in preset.
     DeviceCsv,
-    /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy `dateTime` array.
+    /// A Google Takeout JSON file: Google Fit `"Data Points"` or a Fitbit legacy array (`dateTime` entries,
+    /// weight logs or sleep logs).
     TakeoutJson,
     /// Android Health Connect scheduled export: `Health Connect.zip` holding `health_connect_export.db`, or
     /// the SQLite database itself (needs the `health-connect` feature).
     HealthConnectZip,
+    /// A Google Takeout zip: every Google Fit / Fitbit JSON file in it, recognised by content (Takeout
+    /// folder names are localised).
+    TakeoutZip,
 }
 
 impl Format {
     /// Every format, in a stable order (bindings and the CLI list them from here).
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::FhirJson,
         Format::FhirNdjson,
         Format::AppleHealthXml,
         Format::AppleHealthZip,
         Format::DeviceCsv,
         Format::TakeoutJson,
+        Format::TakeoutZip,
         Format::HealthConnectZip,
         Format::KenshinCdaXml,
         Format::KenshinArchive,
@@ -66,6 +71,7 @@ impl Format {
             Format::AppleHealthZip => "apple-health-zip",
             Format::DeviceCsv => "device-csv",
             Format::TakeoutJson => "takeout-json",
+            Format::TakeoutZip => "takeout-zip",
             Format::HealthConnectZip => "health-connect",
         }
     }
@@ -108,6 +114,8 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
             Ok(Format::KenshinArchive)
         } else if looks_like_health_connect_zip(head) {
             Ok(Format::HealthConnectZip)
+        } else if looks_like_takeout_zip(&lower, head) {
+            Ok(Format::TakeoutZip)
         } else {
             Err(super::unknown_format(
                 "zip archive: its entries decide the format (use open_path or open_slice)",
@@ -153,6 +161,17 @@ pub fn detect_format(name: Option<&str>, head: &[u8]) -> Result<Format> {
     Err(super::unknown_format(
         "not a format phrkit recognises (expected FHIR JSON or NDJSON, an Apple Health export, a device CSV, 特定健診 CDA XML or archive, or a マイナポータル 医療費通知 CSV)",
     ))
+}
+
+/// A zip is a Google Takeout archive when its name follows Takeout's `takeout-….zip` or its first local
+/// header names an entry under `Takeout/` (the top folder; sub-folders are localised). A hint only: the
+/// reader still recognises each file by content.
+pub(crate) fn looks_like_takeout_zip(lower_name: &str, head: &[u8]) -> bool {
+    let file = lower_name.rsplit('/').next().unwrap_or("");
+    (file.starts_with("takeout") && file.ends_with(".zip"))
+        || head
+            .get(30..)
+            .is_some_and(|rest| rest.starts_with(b"Takeout/"))
 }
 
 /// A ZIP is a 特定健診 archive when its name follows `<10>_<8>_<9>_<1>.zip` (spec §2.2) or its first

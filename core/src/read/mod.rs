@@ -163,8 +163,30 @@ fn zip_format(name: Option<&str>, head: &[u8]) -> Format {
         Format::KenshinArchive
     } else if detect::looks_like_health_connect_zip(head) {
         Format::HealthConnectZip
+    } else if detect::looks_like_takeout_zip(&lower, head) {
+        Format::TakeoutZip
     } else {
         Format::AppleHealthZip
+    }
+}
+
+/// An undetected zip that holds no Apple Health document is tried as a Takeout zip (both are found by
+/// content): `apple` opens it as Apple, `takeout` as Takeout.
+fn apple_or_takeout_zip<'a>(
+    apple: impl FnOnce() -> Result<Box<dyn RecordReader + 'a>>,
+    takeout: impl FnOnce() -> Result<Box<dyn RecordReader + 'a>>,
+) -> Result<Box<dyn RecordReader + 'a>> {
+    match apple() {
+        Err(e) if matches!(e.kind(), ErrorKind::UnknownFormat(_)) => takeout().map_err(|t| {
+            if matches!(t.kind(), ErrorKind::UnknownFormat(_)) {
+                unknown_format(
+                    "zip archive without an Apple Health document, Takeout JSON, Health Connect database or 特定健診 index",
+                )
+            } else {
+                t
+            }
+        }),
+        other => other,
     }
 }
 
@@ -215,6 +237,19 @@ fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
         None if is_zip(bytes) => zip_format(None, bytes),
         None => detect_format(None, bytes)?,
     };
+    let cursor = || std::io::Cursor::new(bytes);
+    if format == Format::AppleHealthZip && opts.format.is_none() {
+        return apple_or_takeout_zip(
+            || Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
+            || {
+                Ok(Box::new(takeout::TakeoutZipReader::new(
+                    cursor(),
+                    cursor(),
+                    opts,
+                )?))
+            },
+        );
+    }
     match format {
         Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(bytes, opts.clone()))),
@@ -235,10 +270,12 @@ fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
             &device_csv::DeviceCsvOptions::default(),
         )?)),
         Format::TakeoutJson => Ok(Box::new(takeout::TakeoutReader::new(bytes, opts, None)?)),
-        Format::AppleHealthZip => {
-            let cursor = || std::io::Cursor::new(bytes);
-            Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?))
-        }
+        Format::AppleHealthZip => Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
+        Format::TakeoutZip => Ok(Box::new(takeout::TakeoutZipReader::new(
+            cursor(),
+            cursor(),
+            opts,
+        )?)),
         Format::HealthConnectZip => open_health_connect_slice(bytes, opts),
     }
 }
@@ -263,7 +300,26 @@ fn open_path_raw(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader
     let name = path.file_name().and_then(|n| n.to_str());
     let format = choose_format(opts, name, &head)?;
     let file = std::fs::File::open(path)?;
+    let open_takeout_zip = || -> Result<Box<dyn RecordReader>> {
+        let index = std::io::BufReader::new(std::fs::File::open(path)?);
+        let data = std::fs::File::open(path)?;
+        Ok(Box::new(takeout::TakeoutZipReader::new(index, data, opts)?))
+    };
+    if format == Format::AppleHealthZip && opts.format.is_none() {
+        let second = std::fs::File::open(path)?;
+        return apple_or_takeout_zip(
+            || {
+                Ok(Box::new(apple_health::open_zip(
+                    std::io::BufReader::new(file),
+                    second,
+                    opts,
+                )?))
+            },
+            open_takeout_zip,
+        );
+    }
     match format {
+        Format::TakeoutZip => open_takeout_zip(),
         Format::AppleHealthZip => {
             let second = std::fs::File::open(path)?;
             Ok(Box::new(apple_health::open_zip(
@@ -394,8 +450,20 @@ fn open_random_access<'a>(
 ) -> Result<Box<dyn RecordReader + 'a>> {
     let bytes: std::sync::Arc<[u8]> = read_bounded(input, opts.limits.max_document_bytes)?.into();
     let cursor = || std::io::Cursor::new(bytes.clone());
+    let takeout = || -> Result<Box<dyn RecordReader + 'a>> {
+        Ok(Box::new(takeout::TakeoutZipReader::new(
+            cursor(),
+            cursor(),
+            opts,
+        )?))
+    };
     match format {
+        Format::AppleHealthZip if opts.format.is_none() => apple_or_takeout_zip(
+            || Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
+            takeout,
+        ),
         Format::AppleHealthZip => Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
+        Format::TakeoutZip => takeout(),
         Format::KenshinArchive => Ok(Box::new(kenshin_cda::KenshinArchiveReader::new(
             cursor(),
             opts.clone(),

@@ -86,6 +86,9 @@ const FORMAT: &[&str] = &["format"];
 const LIMIT: &[&str] = &["limit-exceeded"];
 const NOT_THIS_FORMAT: &[&str] = &["format", "unknown-format"];
 const CONFIG_OR_FORMAT: &[&str] = &["config", "format"];
+/// Takeout zips recognise their files by content: an entry that is not valid JSON is counted as
+/// unrecognised, and an archive in which nothing is recognised is not a Takeout archive.
+const UNRECOGNISED: &[&str] = &["unknown-format"];
 const CONFIG_FORMAT_OR_LIMIT: &[&str] = &["config", "format", "limit-exceeded"];
 
 /// The matrix.
@@ -111,6 +114,7 @@ fn expect(t: Target, case: Case) -> Expect {
             // 特定健診 archives judge compression early (4 KiB grace): repetitive nesting trips the ratio.
             Syntax::Xml if t == KenshinArchive => Refused(LIMIT),
             _ if t == FhirNdjson => Skipped,
+            _ if t == TakeoutZip => Refused(UNRECOGNISED),
             _ => Refused(LIMIT),
         },
         SingleToken1Gib => match t {
@@ -176,6 +180,7 @@ fn text_expect(t: Target, case: Case) -> Expect {
         // Bytes valid in neither encoding: detection falls back to Shift_JIS and the header matches nothing.
         DeviceCsv => Expect::Refused(NOT_THIS_FORMAT),
         MynaExpenseCsv | MappedPayload => Expect::Refused(FORMAT),
+        TakeoutZip => Expect::Refused(UNRECOGNISED),
         // Item-oriented readers skip the one record with broken text.
         AppleXml | AppleZip | FhirNdjson | KenshinArchive => Expect::Skipped,
         _ => Expect::Refused(FORMAT),
@@ -190,6 +195,7 @@ fn value_expect(t: Target, case: Case) -> Expect {
         FhirJson | MappedPayload | TakeoutJson if case == Case::NanInfinity => {
             Expect::Refused(FORMAT)
         }
+        TakeoutZip if case == Case::NanInfinity => Expect::Refused(UNRECOGNISED),
         // One checkup document is one person's record: an invalid value invalidates the document.
         KenshinCda => Expect::Refused(FORMAT),
         _ => Expect::Skipped,
@@ -585,6 +591,7 @@ matrix_row!(kenshin_archive, Target::KenshinArchive);
 matrix_row!(myna_expense_csv, Target::MynaExpenseCsv);
 matrix_row!(device_csv, Target::DeviceCsv);
 matrix_row!(takeout_json, Target::TakeoutJson);
+matrix_row!(takeout_zip, Target::TakeoutZip);
 matrix_row!(health_connect, Target::HealthConnect);
 matrix_row!(mapping_file, Target::MappingFile);
 matrix_row!(mapped_payload, Target::MappedPayload);

@@ -25,6 +25,7 @@ pub enum Target {
     MynaExpenseCsv,
     DeviceCsv,
     TakeoutJson,
+    TakeoutZip,
     HealthConnect,
     MappingFile,
     MappedPayload,
@@ -135,7 +136,7 @@ fn consent() -> String {
 }
 
 impl Target {
-    pub const ALL: [Target; 14] = [
+    pub const ALL: [Target; 15] = [
         Target::FhirJson,
         Target::FhirNdjson,
         Target::AppleXml,
@@ -145,6 +146,7 @@ impl Target {
         Target::MynaExpenseCsv,
         Target::DeviceCsv,
         Target::TakeoutJson,
+        Target::TakeoutZip,
         Target::HealthConnect,
         Target::MappingFile,
         Target::MappedPayload,
@@ -169,7 +171,7 @@ impl Target {
     pub fn is_zip(self) -> bool {
         matches!(
             self,
-            Target::AppleZip | Target::KenshinArchive | Target::HealthConnect
+            Target::AppleZip | Target::KenshinArchive | Target::HealthConnect | Target::TakeoutZip
         )
     }
 
@@ -184,7 +186,7 @@ impl Target {
             Target::KenshinCda | Target::KenshinArchive => kenshin_cda(),
             Target::MynaExpenseCsv => myna_expense_csv(),
             Target::DeviceCsv => DEVICE_CSV.to_owned(),
-            Target::TakeoutJson => TAKEOUT_JSON.to_owned(),
+            Target::TakeoutJson | Target::TakeoutZip => TAKEOUT_JSON.to_owned(),
             Target::HealthConnect => String::new(),
             Target::MappingFile => mapping_file(),
             Target::MappedPayload => mapped_payload(),
@@ -201,7 +203,7 @@ impl Target {
             Target::KenshinCda | Target::KenshinArchive => ("65.0", "20260415"),
             Target::MynaExpenseCsv => ("4,120", "2025年3月"),
             Target::DeviceCsv => ("58.4", "2025/01/12 07:30"),
-            Target::TakeoutJson => ("812", "1551312880000000000"),
+            Target::TakeoutJson | Target::TakeoutZip => ("812", "1551312880000000000"),
             Target::MappedPayload => ("14", "2025年3月2日"),
             Target::MappingFile => ("1", ""),
             Target::ConsentFile => ("true", "2026-03-31"),
@@ -228,7 +230,7 @@ impl Target {
             Target::KenshinCda | Target::KenshinArchive => "20241345",
             Target::MynaExpenseCsv => "2025年13月",
             Target::DeviceCsv => "2025/13/45 25:61",
-            Target::TakeoutJson => "99999999999999999999999",
+            Target::TakeoutJson | Target::TakeoutZip => "99999999999999999999999",
             Target::MappedPayload => "2025年13月45日",
             Target::ConsentFile => "2026-13-45",
             Target::HealthConnect => "9223372036854775807",
@@ -267,6 +269,7 @@ impl Target {
                 ("R/DATA/h01234567892026073001000001.xml", main),
             ]),
             Target::HealthConnect => zip_of(&[("health_connect_export.db", main)]),
+            Target::TakeoutZip => zip_of(&[(self.main_entry(), main)]),
             _ => main.to_vec(),
         }
     }
@@ -276,6 +279,7 @@ impl Target {
         match self {
             Target::KenshinArchive => "R/DATA/h01234567892026073001000001.xml",
             Target::HealthConnect => "health_connect_export.db",
+            Target::TakeoutZip => "Takeout/Fit/All Data/derived_com.google.step_count.delta.json",
             _ => "apple_health_export/書き出したデータ.xml",
         }
     }
@@ -299,6 +303,7 @@ impl Target {
             Target::MynaExpenseCsv => Format::MynaExpenseCsv,
             Target::DeviceCsv => Format::DeviceCsv,
             Target::TakeoutJson => Format::TakeoutJson,
+            Target::TakeoutZip => Format::TakeoutZip,
             Target::HealthConnect => Format::HealthConnectZip,
             _ => return None,
         })

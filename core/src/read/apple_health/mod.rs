@@ -39,7 +39,7 @@ mod attrs;
 mod dedup;
 mod device;
 mod input;
-mod sleep;
+pub(crate) mod sleep;
 mod time;
 mod units;
 

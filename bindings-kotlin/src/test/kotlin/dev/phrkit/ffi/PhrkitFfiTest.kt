@@ -42,7 +42,7 @@ class PhrkitFfiTest {
         assertEquals(
             listOf(
                 "fhir-json", "fhir-ndjson", "apple-health-xml", "apple-health-zip", "device-csv",
-                "takeout-json", "health-connect", "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
+                "takeout-json", "takeout-zip", "health-connect", "kenshin-cda-xml", "kenshin-archive", "myna-expense-csv", "mapped",
             ),
             supportedFormats(),
         )
