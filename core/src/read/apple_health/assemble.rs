@@ -138,20 +138,20 @@ pub(crate) fn text(raw: &[u8]) -> std::result::Result<Cow<'_, str>, &'static str
         .map_err(|_| "unknown or malformed entity reference in an attribute value")
 }
 
-/// The attributes of `Record`, `Correlation` and `Workout` (raw, still escaped).
+/// The attributes of `Record`, `Correlation` and `Workout` (raw, still escaped, borrowed from the tag).
 #[derive(Default)]
 struct Attrs<'a> {
-    type_: Option<Cow<'a, [u8]>>,
-    unit: Option<Cow<'a, [u8]>>,
-    value: Option<Cow<'a, [u8]>>,
-    source_name: Option<Cow<'a, [u8]>>,
-    source_version: Option<Cow<'a, [u8]>>,
-    device: Option<Cow<'a, [u8]>>,
-    creation: Option<Cow<'a, [u8]>>,
-    start: Option<Cow<'a, [u8]>>,
-    end: Option<Cow<'a, [u8]>>,
+    type_: Option<&'a [u8]>,
+    unit: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    source_name: Option<&'a [u8]>,
+    source_version: Option<&'a [u8]>,
+    device: Option<&'a [u8]>,
+    creation: Option<&'a [u8]>,
+    start: Option<&'a [u8]>,
+    end: Option<&'a [u8]>,
     /// Workout-only attributes, by name.
-    extra: Vec<(&'static str, Cow<'a, [u8]>)>,
+    extra: Vec<(&'static str, &'a [u8])>,
 }
 
 const WORKOUT_ATTRS: &[&str] = &[
@@ -209,6 +209,36 @@ type WorkoutAttrs = Vec<(&'static str, String)>;
 /// One failed item: a skip reason and the error.
 type ItemError = (&'static str, Error);
 
+/// A value written as plain digits with an optional `-` and one inner `.` (what Apple writes for
+/// almost every value), read straight from the bytes. Anything else — exponents, `+`, spaces,
+/// entities, more than 18 characters, negative zero — returns `None` and goes through [`dec`], which gives
+/// the same decimal (scale included) for the values this accepts.
+fn plain_decimal(raw: &[u8]) -> Option<Decimal> {
+    let (negative, body) = match raw {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, raw),
+    };
+    // At most 18 characters, so the mantissa cannot overflow.
+    if body.is_empty() || body.len() > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut point = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
+            b'.' if point.is_none() && i > 0 && i + 1 < body.len() => point = Some(i),
+            _ => return None,
+        }
+    }
+    if negative && mantissa == 0 {
+        return None;
+    }
+    let scale = point.map_or(0, |p| body.len() - p - 1);
+    let mantissa = if negative { -mantissa } else { mantissa };
+    Some(Decimal::new(mantissa, u32::try_from(scale).ok()?))
+}
+
 fn dec(raw: &str) -> Option<Decimal> {
     Decimal::from_str(raw.trim())
         .ok()
@@ -245,7 +275,6 @@ impl<R: Read> AppleHealthReader<R> {
         for attr in RawAttrs::new(e.attributes_raw()) {
             let (key, v) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = Cow::Borrowed(v);
             let slot = match key {
                 b"type" => &mut a.type_,
                 b"unit" => &mut a.unit,
@@ -291,7 +320,7 @@ impl<R: Read> AppleHealthReader<R> {
     ) -> std::result::Result<(Head, WorkoutAttrs), ItemError> {
         let a = self.collect_attrs(e, elem, workout)?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
-        let (class, type_text, name) = match &a.type_ {
+        let (class, type_text, name) = match a.type_ {
             Some(t) => match self.st.kinds.get(t) {
                 Ok(e) => (e.class.clone(), Arc::clone(&e.text), Arc::clone(&e.name)),
                 Err(w) => return Err(bad_text(self, w)),
@@ -303,33 +332,36 @@ impl<R: Read> AppleHealthReader<R> {
             ),
             None => return Err(("invalid-xml", self.invalid("missing type attribute"))),
         };
-        let value = match &a.value {
-            Some(v) => {
-                let s = text(v).map_err(|w| bad_text(self, w))?;
-                Some(match dec(&s) {
-                    Some(n) => Val::Num(n),
-                    None => Val::Text(s.into_owned()),
-                })
-            }
+        let value = match a.value {
+            Some(v) => Some(match plain_decimal(v) {
+                Some(n) => Val::Num(n),
+                None => {
+                    let s = text(v).map_err(|w| bad_text(self, w))?;
+                    match dec(&s) {
+                        Some(n) => Val::Num(n),
+                        None => Val::Text(s.into_owned()),
+                    }
+                }
+            }),
             None => None,
         };
-        let unit = match &a.unit {
+        let unit = match a.unit {
             Some(u) => Some(self.st.units.get_raw(u).map_err(|w| bad_text(self, w))?),
             None => None,
         };
         let raw = RawSource {
-            name: a.source_name.as_deref(),
-            version: a.source_version.as_deref(),
-            device: a.device.as_deref(),
+            name: a.source_name,
+            version: a.source_version,
+            device: a.device,
         };
         let source = self
             .st
             .sources
             .get(&raw, build_source)
             .map_err(|w| bad_text(self, w))?;
-        let start = self.timestamp(a.start.as_deref(), "startDate")?;
-        let end = self.timestamp(a.end.as_deref(), "endDate")?;
-        let creation = match a.creation.as_deref() {
+        let start = self.timestamp(a.start, "startDate")?;
+        let end = self.timestamp(a.end, "endDate")?;
+        let creation = match a.creation {
             Some(c) => Some(self.timestamp(Some(c), "creationDate")?),
             None => None,
         };
@@ -1176,4 +1208,49 @@ fn build_source(raw: &RawSource<'_>) -> std::result::Result<Source, &'static str
         version: decode(raw.version)?,
         device: device.as_deref().and_then(parse_device),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_decimals_match_the_general_parser_scale_included() {
+        for s in [
+            "81",
+            "0.894",
+            "0.8940",
+            "-12.5",
+            "007",
+            "0",
+            "0.0",
+            "123456789012345678",
+            "98.6",
+        ] {
+            let fast = plain_decimal(s.as_bytes()).unwrap();
+            let general = dec(s).unwrap();
+            assert_eq!(fast, general, "{s}");
+            assert_eq!(fast.scale(), general.scale(), "{s}");
+            assert_eq!(fast.to_string(), general.to_string(), "{s}");
+        }
+        // Left to the general parser: exponents, signs, blanks, odd points, negative zero, long values.
+        for s in [
+            "",
+            "-",
+            "1e3",
+            "+1",
+            " 1",
+            "1.",
+            ".5",
+            "1.2.3",
+            "-0",
+            "-0.0",
+            "1234567890123456789",
+            "1&#46;5",
+            "abc",
+        ] {
+            assert_eq!(plain_decimal(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(dec("-0.0").map(|d| d.to_string()), Some("0.0".into()));
+    }
 }

@@ -176,10 +176,9 @@ impl<R: Read> AppleHealthReader<R> {
     /// Skips the rest of an element whose start tag was just read.
     fn skip_element(&mut self, name: &[u8]) -> Result<()> {
         self.skip_buf.clear();
-        let name = name.to_vec();
         match self
             .xml
-            .read_to_end_into(quick_xml::name::QName(&name), &mut self.skip_buf)
+            .read_to_end_into(quick_xml::name::QName(name), &mut self.skip_buf)
         {
             Ok(_) => Ok(()),
             Err(e) => Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
@@ -282,11 +281,13 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     fn top_level(&mut self, start: BytesStart<'_>, has_children: bool) -> Result<()> {
-        let name = start.name().as_ref().to_vec();
-        match name.as_slice() {
+        // `start` borrows the top-level buffer, not `self`: the name needs no copy.
+        let qname = start.name();
+        let name = qname.as_ref();
+        match name {
             b"ExportDate" => {
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -295,7 +296,7 @@ impl<R: Read> AppleHealthReader<R> {
                 self.report.items_read += 1;
                 self.me(&start)?;
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -319,7 +320,7 @@ impl<R: Read> AppleHealthReader<R> {
                 self.report.items_read += 1;
                 self.activity_summary(&start)?;
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -332,19 +333,19 @@ impl<R: Read> AppleHealthReader<R> {
                     loc,
                     format!(
                         "{} elements are not modelled by phrkit",
-                        String::from_utf8_lossy(&name)
+                        String::from_utf8_lossy(name)
                     ),
                 );
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
             _ => {
                 self.report
-                    .ignore_element(&format!("HealthData/{}", String::from_utf8_lossy(&name)));
+                    .ignore_element(&format!("HealthData/{}", String::from_utf8_lossy(name)));
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
