@@ -457,6 +457,7 @@ impl<R: Read> AppleHealthReader<R> {
     fn next_child<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Child<'b>> {
         use quick_xml::events::Event;
         buf.clear();
+        self.xml.get_mut().reset();
         match self.xml.read_event_into(buf) {
             Ok(Event::Start(e)) => Ok(Child::Elem(e, true)),
             Ok(Event::Empty(e)) => Ok(Child::Elem(e, false)),
@@ -555,20 +556,23 @@ impl<R: Read> AppleHealthReader<R> {
     /// Adds source, creation time, metadata and identifier — in place where possible, since a measurement
     /// is a few hundred bytes and builder calls would move it each time.
     fn finish_measurement(&self, mut m: Measurement, head: &Head, extras: Extras) -> Measurement {
-        m.set_source(Some(Arc::clone(&head.source)));
-        m.set_recorded(head.creation);
-        if !extras.metadata.is_empty() {
-            m = m.with_metadata(extras.metadata);
-        }
-        if let Some(id) = extras.identifier {
-            m = m.with_identifier(id);
-        }
+        finish_in_place(&mut m, Arc::clone(&head.source), head.creation, extras);
         m
     }
 
     fn emit(&mut self, m: Measurement, counted_as: &str) {
         self.report.converted(counted_as);
         self.out.push_back(Record::Measurement(m));
+    }
+
+    /// [`Self::emit`] for the hot path: the measurement is queued first and finished where it sits in the
+    /// queue (a record is a few hundred bytes; every move is a copy).
+    fn emit_finished(&mut self, m: Measurement, head: Head, extras: Extras) {
+        self.report.converted(&head.name);
+        self.out.push_back(Record::Measurement(m));
+        if let Some(Record::Measurement(m)) = self.out.back_mut() {
+            finish_in_place(m, head.source, head.creation, extras);
+        }
     }
 
     pub(super) fn record(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
@@ -578,10 +582,15 @@ impl<R: Read> AppleHealthReader<R> {
         if has_children {
             self.record_children(&mut extras, &mut failed)?;
         }
-        let mut head = match (head, failed) {
-            (Ok((h, _)), None) => h,
-            (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
+        // A head error wins over a child error (both are reported as one failed item). Matched one by
+        // one rather than as a tuple, which would copy the head.
+        let mut head = match head {
+            Ok((h, _)) => h,
+            Err((reason, e)) => return self.fail_item(reason, e),
         };
+        if let Some((reason, e)) = failed {
+            return self.fail_item(reason, e);
+        }
         self.apply_zone(&mut head, &extras);
         match self.build_record(head, extras) {
             Ok(()) => Ok(()),
@@ -676,8 +685,7 @@ impl<R: Read> AppleHealthReader<R> {
             }
             Class::Known(kind) | Class::Other(kind) => {
                 let m = self.quantity_or_text(kind, &head, &mut extras)?;
-                let m = self.finish_measurement(m, &head, extras);
-                self.emit(m, &head.name);
+                self.emit_finished(m, head, extras);
                 Ok(())
             }
         }
@@ -1185,6 +1193,24 @@ impl<R: Read> AppleHealthReader<R> {
             self.out.push_back(Record::Subject(subject));
         }
         Ok(())
+    }
+}
+
+/// Sets what every Apple measurement carries besides its value: source, creation time, metadata and
+/// the `HKExternalUUID` identifier.
+fn finish_in_place(
+    m: &mut Measurement,
+    source: Arc<Source>,
+    creation: Option<Timestamp>,
+    extras: Extras,
+) {
+    m.set_source(Some(source));
+    m.set_recorded(creation);
+    if !extras.metadata.is_empty() {
+        m.set_metadata(extras.metadata);
+    }
+    if extras.identifier.is_some() {
+        m.set_identifier(extras.identifier);
     }
 }
 
