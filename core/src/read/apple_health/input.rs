@@ -91,9 +91,10 @@ impl<R: Read> Read for StripControls<R> {
 /// 1 GB attribute value would otherwise take 1 GB of memory.
 ///
 /// The tokenizer pulls bytes with `fill_buf` / `consume`; this counts what it consumes since the last
-/// [`TokenGuard::reset`] (the reader resets before each event it reads) and fails the next `fill_buf` once
-/// more than `max` were consumed. The event buffer thus stays under `max` plus one read chunk. An element
-/// skipped whole (`read_to_end_into`) is one token here: an unknown subtree may be up to `max` bytes.
+/// [`TokenGuard::reset`] (the reader resets before each event it reads), never hands out more than the
+/// rest of the `max` allowance, and fails `fill_buf` once the allowance is used up while the token goes
+/// on. A token of up to `max` bytes passes; the event buffer never exceeds `max`. An element skipped
+/// whole (`read_to_end_into`) is one token here: an unknown subtree may be up to `max` bytes.
 pub(crate) struct TokenGuard<B> {
     inner: B,
     consumed: u64,
@@ -149,12 +150,17 @@ impl<B: BufRead> Read for TokenGuard<B> {
 }
 
 impl<B: BufRead> BufRead for TokenGuard<B> {
+    /// Hands out at most what is left of the allowance, so even a token that arrives inside one
+    /// buffered chunk is measured exactly; with nothing left, the token is too long.
     #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.consumed > self.max {
+        let allowance = self.max.saturating_sub(self.consumed);
+        if allowance == 0 {
             return Err(io::Error::other(TokenTooLong { max: self.max }));
         }
-        self.inner.fill_buf()
+        let buf = self.inner.fill_buf()?;
+        let n = usize::try_from(allowance).map_or(buf.len(), |a| a.min(buf.len()));
+        Ok(&buf[..n])
     }
 
     #[inline]
@@ -393,14 +399,15 @@ mod tests {
                 Err(e) => break e,
             }
         };
-        assert_eq!(got, 24, "stops at the first fill after more than 20 bytes");
+        assert_eq!(got, 20, "hands out exactly the allowance, then fails");
         assert!(err
             .get_ref()
             .unwrap()
             .downcast_ref::<TokenTooLong>()
             .is_some());
         g.reset();
-        assert_eq!(g.fill_buf().unwrap().len(), 8);
+        // The rest of the third 8-byte chunk, after the 4 bytes the allowance let through.
+        assert_eq!(g.fill_buf().unwrap(), b"xxxx");
     }
 
     #[test]
