@@ -53,19 +53,20 @@ pub(crate) enum Class {
 const SYSTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureSystolic";
 const DIASTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureDiastolic";
 
-/// One distinct `type` value: how it is handled, its text, and its report name.
+/// One distinct `type` value: how it is handled, its text, and its report name. Shared by every record
+/// of the type (one reference count per record, and a small [`Head`]).
 pub(crate) struct KindEntry {
     raw: Vec<u8>,
     class: Class,
-    text: Arc<str>,
-    name: Arc<str>,
+    text: Box<str>,
+    name: Box<str>,
 }
 
 /// `type` → [`KindEntry`], classified once per distinct type. Exports hold about a hundred types; the
 /// last hit is checked first because records come grouped by type.
 #[derive(Default)]
 pub(crate) struct KindCache {
-    entries: Vec<KindEntry>,
+    entries: Vec<Arc<KindEntry>>,
     last: usize,
 }
 
@@ -73,33 +74,33 @@ pub(crate) struct KindCache {
 const MAX_TYPES: usize = 1024;
 
 impl KindCache {
-    fn get(&mut self, raw: &[u8]) -> std::result::Result<&KindEntry, &'static str> {
-        if self.entries.get(self.last).is_some_and(|e| e.raw == raw) {
-            return Ok(&self.entries[self.last]);
+    fn get(&mut self, raw: &[u8]) -> std::result::Result<Arc<KindEntry>, &'static str> {
+        if let Some(e) = self.entries.get(self.last).filter(|e| e.raw == raw) {
+            return Ok(Arc::clone(e));
         }
         if let Some(i) = self.entries.iter().position(|e| e.raw == raw) {
             self.last = i;
-            return Ok(&self.entries[i]);
+            return Ok(Arc::clone(&self.entries[i]));
         }
         let text = text(raw)?;
         let class = classify(&text);
-        let name: Arc<str> = match &class {
-            Class::Known(k) | Class::Other(k) => Arc::from(k.name().as_ref()),
-            Class::Sleep => Arc::from("sleepStage"),
-            Class::BpComponent(_) => Arc::from(format!("other:{text}").as_str()),
+        let name: Box<str> = match &class {
+            Class::Known(k) | Class::Other(k) => k.name().into(),
+            Class::Sleep => "sleepStage".into(),
+            Class::BpComponent(_) => format!("other:{text}").into(),
         };
-        let entry = KindEntry {
+        let entry = Arc::new(KindEntry {
             raw: raw.to_vec(),
             class,
-            text: Arc::from(text.as_ref()),
+            text: text.into(),
             name,
-        };
+        });
         if self.entries.len() >= MAX_TYPES {
             self.entries.pop();
         }
-        self.entries.push(entry);
+        self.entries.push(Arc::clone(&entry));
         self.last = self.entries.len() - 1;
-        Ok(&self.entries[self.last])
+        Ok(entry)
     }
 }
 
@@ -166,10 +167,8 @@ const WORKOUT_ATTRS: &[&str] = &[
 
 /// A parsed `Record`/`Correlation`/`Workout` head.
 pub(crate) struct Head {
-    class: Class,
-    type_text: Arc<str>,
-    /// Name counted in the report's `by_type`.
-    name: Arc<str>,
+    /// The `type`: class, text, and the name counted in the report's `by_type`.
+    kind: Arc<KindEntry>,
     value: Option<Val>,
     /// The unit as parsed, with its text when phrkit does not know it (kept in metadata).
     unit: Option<(Spelling, Option<Arc<str>>)>,
@@ -320,16 +319,17 @@ impl<R: Read> AppleHealthReader<R> {
     ) -> std::result::Result<(Head, WorkoutAttrs), ItemError> {
         let a = self.collect_attrs(e, elem, workout)?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
-        let (class, type_text, name) = match a.type_ {
+        let kind = match a.type_ {
             Some(t) => match self.st.kinds.get(t) {
-                Ok(e) => (e.class.clone(), Arc::clone(&e.text), Arc::clone(&e.name)),
+                Ok(e) => e,
                 Err(w) => return Err(bad_text(self, w)),
             },
-            None if workout => (
-                Class::Other(other_kind("HKWorkoutTypeIdentifier")),
-                Arc::from(""),
-                Arc::from("workout"),
-            ),
+            None if workout => Arc::new(KindEntry {
+                raw: Vec::new(),
+                class: Class::Other(other_kind("HKWorkoutTypeIdentifier")),
+                text: "".into(),
+                name: "workout".into(),
+            }),
             None => return Err(("invalid-xml", self.invalid("missing type attribute"))),
         };
         let value = match a.value {
@@ -371,9 +371,7 @@ impl<R: Read> AppleHealthReader<R> {
         }
         Ok((
             Head {
-                class,
-                type_text,
-                name,
+                kind,
                 value,
                 unit,
                 source,
@@ -568,7 +566,7 @@ impl<R: Read> AppleHealthReader<R> {
     /// [`Self::emit`] for the hot path: the measurement is queued first and finished where it sits in the
     /// queue (a record is a few hundred bytes; every move is a copy).
     fn emit_finished(&mut self, m: Measurement, head: Head, extras: Extras) {
-        self.report.converted(&head.name);
+        self.report.converted(&head.kind.name);
         self.out.push_back(Record::Measurement(m));
         if let Some(Record::Measurement(m)) = self.out.back_mut() {
             finish_in_place(m, head.source, head.creation, extras);
@@ -605,10 +603,10 @@ impl<R: Read> AppleHealthReader<R> {
 
     fn build_record(
         &mut self,
-        mut head: Head,
+        head: Head,
         mut extras: Extras,
     ) -> std::result::Result<(), ItemError> {
-        match std::mem::replace(&mut head.class, Class::Sleep) {
+        match head.kind.class.clone() {
             Class::Sleep => {
                 let stage = match &head.value {
                     Some(Val::Text(t)) => stage(t),
@@ -650,7 +648,7 @@ impl<R: Read> AppleHealthReader<R> {
                         ))
                     }
                 };
-                let kind = other_kind(&head.type_text);
+                let kind = other_kind(&head.kind.text);
                 let m = self.quantity_or_text(kind, &head, &mut extras)?;
                 let m = self.finish_measurement(m, &head, extras);
                 let key = Key::new(
@@ -777,7 +775,7 @@ impl<R: Read> AppleHealthReader<R> {
             (Ok((h, _)), None) => h,
             (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
         };
-        if &*head.type_text != "HKCorrelationTypeIdentifierBloodPressure" {
+        if &*head.kind.text != "HKCorrelationTypeIdentifierBloodPressure" {
             let loc = self.issue_location();
             self.report.skip(
                 "correlation-children-are-top-level",
@@ -802,7 +800,7 @@ impl<R: Read> AppleHealthReader<R> {
         let find = |systolic: bool| {
             children
                 .iter()
-                .find(|c| matches!(c.class, Class::BpComponent(s) if s == systolic))
+                .find(|c| matches!(c.kind.class, Class::BpComponent(s) if s == systolic))
         };
         let (Some(sys), Some(dia)) = (find(true), find(false)) else {
             return Err((
