@@ -791,3 +791,160 @@ fn everything_read_can_be_written_as_fhir_and_read_back() {
     assert_eq!(back.report.skipped_total(), 0, "{:#?}", back.report.skipped);
     assert_eq!(back.records.len(), d.records.len());
 }
+
+/// A document made on the fly: `prefix`, then `len` bytes of `fill`, then `suffix` — never held in memory,
+/// so a 1 GiB token costs nothing to produce. Counts the bytes handed out.
+struct Lazy {
+    parts: [Vec<u8>; 2],
+    fill: u8,
+    len: u64,
+    pos: u64,
+    served: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Lazy {
+    fn new(
+        prefix: &str,
+        fill: u8,
+        len: u64,
+        suffix: &str,
+    ) -> (Lazy, std::rc::Rc<std::cell::Cell<u64>>) {
+        let served = std::rc::Rc::new(std::cell::Cell::new(0));
+        let lazy = Lazy {
+            parts: [prefix.as_bytes().to_vec(), suffix.as_bytes().to_vec()],
+            fill,
+            len,
+            pos: 0,
+            served: served.clone(),
+        };
+        (lazy, served)
+    }
+}
+
+impl std::io::Read for Lazy {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let prefix = self.parts[0].len() as u64;
+        let n = if self.pos < prefix {
+            let rest = &self.parts[0][self.pos as usize..];
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            n
+        } else if self.pos < prefix + self.len {
+            let n = ((prefix + self.len - self.pos) as usize).min(buf.len());
+            buf[..n].fill(self.fill);
+            n
+        } else {
+            let at = (self.pos - prefix - self.len) as usize;
+            let rest = self.parts[1].get(at..).unwrap_or_default();
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            n
+        };
+        self.pos += n as u64;
+        self.served.set(self.served.get() + n as u64);
+        Ok(n)
+    }
+}
+
+const GIB: u64 = 1024 * 1024 * 1024;
+const HEAD: &str = "<?xml version=\"1.0\"?>\n<HealthData locale=\"en_US\">\n";
+
+/// Reads a lazily generated document to its end or first error.
+fn read_lazy(lazy: Lazy, opts: ReadOptions) -> phrkit::Result<u64> {
+    use phrkit::read::RecordReader;
+    let mut r = phrkit::read::apple_health::AppleHealthReader::new(lazy, opts)?;
+    let mut n = 0;
+    while r.next_record()?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Asserts a `TokenBytes` limit error at the given element, and that the reader stopped soon after the
+/// limit rather than reading the whole 1 GiB.
+fn assert_token_limit(prefix: &str, suffix: &str, path: &str) {
+    let (lazy, served) = Lazy::new(prefix, b'a', GIB, suffix);
+    let err = read_lazy(lazy, ReadOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::TokenBytes,
+                max,
+                location: Location::XmlPath { path: p, line: Some(3) },
+            } if *max == 16 * 1024 * 1024 && p == path
+        ),
+        "{err:?}"
+    );
+    let read = served.get();
+    assert!(
+        read > 16 * 1024 * 1024 && read < 24 * 1024 * 1024,
+        "read {read} bytes"
+    );
+}
+
+#[test]
+fn a_one_gib_attribute_value_hits_the_token_limit() {
+    assert_token_limit(
+        &format!("{HEAD}<Record type=\"HKQuantityTypeIdentifierStepCount\" value=\""),
+        "\"/>\n</HealthData>\n",
+        // The tag is still being read: the location names the element before it.
+        "/HealthData",
+    );
+}
+
+#[test]
+fn a_one_gib_comment_hits_the_token_limit() {
+    assert_token_limit(
+        &format!("{HEAD}<!--"),
+        "-->\n</HealthData>\n",
+        "/HealthData",
+    );
+}
+
+#[test]
+fn a_one_gib_text_run_hits_the_token_limit() {
+    assert_token_limit(HEAD, "\n</HealthData>\n", "/HealthData");
+}
+
+#[test]
+fn a_one_gib_text_inside_a_record_names_the_record() {
+    let head = format!(
+        "{HEAD}<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"P\" unit=\"count\" startDate=\"2025-02-27 23:04:00 +0100\" endDate=\"2025-02-27 23:04:00 +0100\" value=\"5\">"
+    );
+    assert_token_limit(&head, "</Record>\n</HealthData>\n", "/HealthData/Record[1]");
+}
+
+#[test]
+fn the_token_limit_is_configurable_and_normal_exports_pass_it() {
+    // A small limit still reads an export whose tokens are all shorter.
+    let mut opts = ReadOptions::default();
+    opts.limits.max_token_bytes = 1024;
+    let doc = energy_doc(
+        "<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"P\" unit=\"count\" startDate=\"2025-02-27 23:04:00 +0100\" endDate=\"2025-02-27 23:05:00 +0100\" value=\"812\"><MetadataEntry key=\"k\" value=\"v\"/></Record>",
+    );
+    let (lazy, _) = Lazy::new(&doc, b' ', 0, "");
+    assert_eq!(read_lazy(lazy, opts.clone()).unwrap(), 1);
+    let d = read_slice(doc.as_bytes(), &opts).unwrap();
+    assert_eq!(d.report.by_type.get("stepCount"), Some(&1));
+    assert!(d.report.is_balanced());
+    // A value longer than the limit is refused, naming the configured maximum.
+    let (lazy, _) = Lazy::new(
+        &format!("{HEAD}<Record type=\"HKQuantityTypeIdentifierStepCount\" value=\""),
+        b'1',
+        2048,
+        "\"/>\n</HealthData>\n",
+    );
+    let err = read_lazy(lazy, opts).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::TokenBytes,
+                max: 1024,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

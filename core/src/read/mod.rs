@@ -200,15 +200,20 @@ struct LeadingEmptySubjectsDropped<'a> {
 
 impl RecordReader for LeadingEmptySubjectsDropped<'_> {
     fn next_record(&mut self) -> Result<Option<Record>> {
+        if self.started {
+            // Past the first record: a plain tail call, so the record is written straight into the
+            // caller's slot (a record is a few hundred bytes; every hop that holds it copies it).
+            return self.inner.next_record();
+        }
         loop {
-            match self.inner.next_record()? {
-                Some(Record::Subject(s)) if !self.started && s.is_empty() => continue,
-                Some(r) => {
-                    self.started = true;
-                    return Ok(Some(r));
-                }
-                None => return Ok(None),
+            let next = self.inner.next_record();
+            // Looked at by reference and handed on whole rather than taken apart and rebuilt.
+            match &next {
+                Ok(Some(Record::Subject(s))) if !self.started && s.is_empty() => continue,
+                Ok(Some(_)) => self.started = true,
+                Ok(None) | Err(_) => {}
             }
+            return next;
         }
     }
     fn report(&self) -> &Report {

@@ -300,6 +300,16 @@ impl Measurement {
         });
     }
 
+    /// Replaces the metadata in place (readers finish a record where it already sits, without moving it).
+    pub fn set_metadata(&mut self, metadata: Vec<MetadataEntry>) {
+        self.metadata = metadata;
+    }
+
+    /// Sets or clears the source's own id of the sample, in place.
+    pub fn set_identifier(&mut self, id: Option<String>) {
+        self.identifier = id;
+    }
+
     /// Replaces the metadata.
     pub fn with_metadata(mut self, metadata: Vec<MetadataEntry>) -> Measurement {
         self.metadata = metadata;

@@ -53,19 +53,20 @@ pub(crate) enum Class {
 const SYSTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureSystolic";
 const DIASTOLIC: &str = "HKQuantityTypeIdentifierBloodPressureDiastolic";
 
-/// One distinct `type` value: how it is handled, its text, and its report name.
+/// One distinct `type` value: how it is handled, its text, and its report name. Shared by every record
+/// of the type (one reference count per record, and a small [`Head`]).
 pub(crate) struct KindEntry {
     raw: Vec<u8>,
     class: Class,
-    text: Arc<str>,
-    name: Arc<str>,
+    text: Box<str>,
+    name: Box<str>,
 }
 
 /// `type` → [`KindEntry`], classified once per distinct type. Exports hold about a hundred types; the
 /// last hit is checked first because records come grouped by type.
 #[derive(Default)]
 pub(crate) struct KindCache {
-    entries: Vec<KindEntry>,
+    entries: Vec<Arc<KindEntry>>,
     last: usize,
 }
 
@@ -73,33 +74,33 @@ pub(crate) struct KindCache {
 const MAX_TYPES: usize = 1024;
 
 impl KindCache {
-    fn get(&mut self, raw: &[u8]) -> std::result::Result<&KindEntry, &'static str> {
-        if self.entries.get(self.last).is_some_and(|e| e.raw == raw) {
-            return Ok(&self.entries[self.last]);
+    fn get(&mut self, raw: &[u8]) -> std::result::Result<Arc<KindEntry>, &'static str> {
+        if let Some(e) = self.entries.get(self.last).filter(|e| e.raw == raw) {
+            return Ok(Arc::clone(e));
         }
         if let Some(i) = self.entries.iter().position(|e| e.raw == raw) {
             self.last = i;
-            return Ok(&self.entries[i]);
+            return Ok(Arc::clone(&self.entries[i]));
         }
         let text = text(raw)?;
         let class = classify(&text);
-        let name: Arc<str> = match &class {
-            Class::Known(k) | Class::Other(k) => Arc::from(k.name().as_ref()),
-            Class::Sleep => Arc::from("sleepStage"),
-            Class::BpComponent(_) => Arc::from(format!("other:{text}").as_str()),
+        let name: Box<str> = match &class {
+            Class::Known(k) | Class::Other(k) => k.name().into(),
+            Class::Sleep => "sleepStage".into(),
+            Class::BpComponent(_) => format!("other:{text}").into(),
         };
-        let entry = KindEntry {
+        let entry = Arc::new(KindEntry {
             raw: raw.to_vec(),
             class,
-            text: Arc::from(text.as_ref()),
+            text: text.into(),
             name,
-        };
+        });
         if self.entries.len() >= MAX_TYPES {
             self.entries.pop();
         }
-        self.entries.push(entry);
+        self.entries.push(Arc::clone(&entry));
         self.last = self.entries.len() - 1;
-        Ok(&self.entries[self.last])
+        Ok(entry)
     }
 }
 
@@ -138,20 +139,20 @@ pub(crate) fn text(raw: &[u8]) -> std::result::Result<Cow<'_, str>, &'static str
         .map_err(|_| "unknown or malformed entity reference in an attribute value")
 }
 
-/// The attributes of `Record`, `Correlation` and `Workout` (raw, still escaped).
+/// The attributes of `Record`, `Correlation` and `Workout` (raw, still escaped, borrowed from the tag).
 #[derive(Default)]
 struct Attrs<'a> {
-    type_: Option<Cow<'a, [u8]>>,
-    unit: Option<Cow<'a, [u8]>>,
-    value: Option<Cow<'a, [u8]>>,
-    source_name: Option<Cow<'a, [u8]>>,
-    source_version: Option<Cow<'a, [u8]>>,
-    device: Option<Cow<'a, [u8]>>,
-    creation: Option<Cow<'a, [u8]>>,
-    start: Option<Cow<'a, [u8]>>,
-    end: Option<Cow<'a, [u8]>>,
+    type_: Option<&'a [u8]>,
+    unit: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    source_name: Option<&'a [u8]>,
+    source_version: Option<&'a [u8]>,
+    device: Option<&'a [u8]>,
+    creation: Option<&'a [u8]>,
+    start: Option<&'a [u8]>,
+    end: Option<&'a [u8]>,
     /// Workout-only attributes, by name.
-    extra: Vec<(&'static str, Cow<'a, [u8]>)>,
+    extra: Vec<(&'static str, &'a [u8])>,
 }
 
 const WORKOUT_ATTRS: &[&str] = &[
@@ -166,10 +167,8 @@ const WORKOUT_ATTRS: &[&str] = &[
 
 /// A parsed `Record`/`Correlation`/`Workout` head.
 pub(crate) struct Head {
-    class: Class,
-    type_text: Arc<str>,
-    /// Name counted in the report's `by_type`.
-    name: Arc<str>,
+    /// The `type`: class, text, and the name counted in the report's `by_type`.
+    kind: Arc<KindEntry>,
     value: Option<Val>,
     /// The unit as parsed, with its text when phrkit does not know it (kept in metadata).
     unit: Option<(Spelling, Option<Arc<str>>)>,
@@ -209,6 +208,36 @@ type WorkoutAttrs = Vec<(&'static str, String)>;
 /// One failed item: a skip reason and the error.
 type ItemError = (&'static str, Error);
 
+/// A value written as plain digits with an optional `-` and one inner `.` (what Apple writes for
+/// almost every value), read straight from the bytes. Anything else — exponents, `+`, spaces,
+/// entities, more than 18 characters, negative zero — returns `None` and goes through [`dec`], which gives
+/// the same decimal (scale included) for the values this accepts.
+fn plain_decimal(raw: &[u8]) -> Option<Decimal> {
+    let (negative, body) = match raw {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, raw),
+    };
+    // At most 18 characters, so the mantissa cannot overflow.
+    if body.is_empty() || body.len() > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut point = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
+            b'.' if point.is_none() && i > 0 && i + 1 < body.len() => point = Some(i),
+            _ => return None,
+        }
+    }
+    if negative && mantissa == 0 {
+        return None;
+    }
+    let scale = point.map_or(0, |p| body.len() - p - 1);
+    let mantissa = if negative { -mantissa } else { mantissa };
+    Some(Decimal::new(mantissa, u32::try_from(scale).ok()?))
+}
+
 fn dec(raw: &str) -> Option<Decimal> {
     Decimal::from_str(raw.trim())
         .ok()
@@ -245,7 +274,6 @@ impl<R: Read> AppleHealthReader<R> {
         for attr in RawAttrs::new(e.attributes_raw()) {
             let (key, v) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let v = Cow::Borrowed(v);
             let slot = match key {
                 b"type" => &mut a.type_,
                 b"unit" => &mut a.unit,
@@ -291,45 +319,49 @@ impl<R: Read> AppleHealthReader<R> {
     ) -> std::result::Result<(Head, WorkoutAttrs), ItemError> {
         let a = self.collect_attrs(e, elem, workout)?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
-        let (class, type_text, name) = match &a.type_ {
+        let kind = match a.type_ {
             Some(t) => match self.st.kinds.get(t) {
-                Ok(e) => (e.class.clone(), Arc::clone(&e.text), Arc::clone(&e.name)),
+                Ok(e) => e,
                 Err(w) => return Err(bad_text(self, w)),
             },
-            None if workout => (
-                Class::Other(other_kind("HKWorkoutTypeIdentifier")),
-                Arc::from(""),
-                Arc::from("workout"),
-            ),
+            None if workout => Arc::new(KindEntry {
+                raw: Vec::new(),
+                class: Class::Other(other_kind("HKWorkoutTypeIdentifier")),
+                text: "".into(),
+                name: "workout".into(),
+            }),
             None => return Err(("invalid-xml", self.invalid("missing type attribute"))),
         };
-        let value = match &a.value {
-            Some(v) => {
-                let s = text(v).map_err(|w| bad_text(self, w))?;
-                Some(match dec(&s) {
-                    Some(n) => Val::Num(n),
-                    None => Val::Text(s.into_owned()),
-                })
-            }
+        let value = match a.value {
+            Some(v) => Some(match plain_decimal(v) {
+                Some(n) => Val::Num(n),
+                None => {
+                    let s = text(v).map_err(|w| bad_text(self, w))?;
+                    match dec(&s) {
+                        Some(n) => Val::Num(n),
+                        None => Val::Text(s.into_owned()),
+                    }
+                }
+            }),
             None => None,
         };
-        let unit = match &a.unit {
+        let unit = match a.unit {
             Some(u) => Some(self.st.units.get_raw(u).map_err(|w| bad_text(self, w))?),
             None => None,
         };
         let raw = RawSource {
-            name: a.source_name.as_deref(),
-            version: a.source_version.as_deref(),
-            device: a.device.as_deref(),
+            name: a.source_name,
+            version: a.source_version,
+            device: a.device,
         };
         let source = self
             .st
             .sources
             .get(&raw, build_source)
             .map_err(|w| bad_text(self, w))?;
-        let start = self.timestamp(a.start.as_deref(), "startDate")?;
-        let end = self.timestamp(a.end.as_deref(), "endDate")?;
-        let creation = match a.creation.as_deref() {
+        let start = self.timestamp(a.start, "startDate")?;
+        let end = self.timestamp(a.end, "endDate")?;
+        let creation = match a.creation {
             Some(c) => Some(self.timestamp(Some(c), "creationDate")?),
             None => None,
         };
@@ -339,9 +371,7 @@ impl<R: Read> AppleHealthReader<R> {
         }
         Ok((
             Head {
-                class,
-                type_text,
-                name,
+                kind,
                 value,
                 unit,
                 source,
@@ -425,6 +455,7 @@ impl<R: Read> AppleHealthReader<R> {
     fn next_child<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Child<'b>> {
         use quick_xml::events::Event;
         buf.clear();
+        self.xml.get_mut().reset();
         match self.xml.read_event_into(buf) {
             Ok(Event::Start(e)) => Ok(Child::Elem(e, true)),
             Ok(Event::Empty(e)) => Ok(Child::Elem(e, false)),
@@ -523,20 +554,23 @@ impl<R: Read> AppleHealthReader<R> {
     /// Adds source, creation time, metadata and identifier — in place where possible, since a measurement
     /// is a few hundred bytes and builder calls would move it each time.
     fn finish_measurement(&self, mut m: Measurement, head: &Head, extras: Extras) -> Measurement {
-        m.set_source(Some(Arc::clone(&head.source)));
-        m.set_recorded(head.creation);
-        if !extras.metadata.is_empty() {
-            m = m.with_metadata(extras.metadata);
-        }
-        if let Some(id) = extras.identifier {
-            m = m.with_identifier(id);
-        }
+        finish_in_place(&mut m, Arc::clone(&head.source), head.creation, extras);
         m
     }
 
     fn emit(&mut self, m: Measurement, counted_as: &str) {
         self.report.converted(counted_as);
         self.out.push_back(Record::Measurement(m));
+    }
+
+    /// [`Self::emit`] for the hot path: the measurement is queued first and finished where it sits in the
+    /// queue (a record is a few hundred bytes; every move is a copy).
+    fn emit_finished(&mut self, m: Measurement, head: Head, extras: Extras) {
+        self.report.converted(&head.kind.name);
+        self.out.push_back(Record::Measurement(m));
+        if let Some(Record::Measurement(m)) = self.out.back_mut() {
+            finish_in_place(m, head.source, head.creation, extras);
+        }
     }
 
     pub(super) fn record(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
@@ -546,10 +580,15 @@ impl<R: Read> AppleHealthReader<R> {
         if has_children {
             self.record_children(&mut extras, &mut failed)?;
         }
-        let mut head = match (head, failed) {
-            (Ok((h, _)), None) => h,
-            (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
+        // A head error wins over a child error (both are reported as one failed item). Matched one by
+        // one rather than as a tuple, which would copy the head.
+        let mut head = match head {
+            Ok((h, _)) => h,
+            Err((reason, e)) => return self.fail_item(reason, e),
         };
+        if let Some((reason, e)) = failed {
+            return self.fail_item(reason, e);
+        }
         self.apply_zone(&mut head, &extras);
         match self.build_record(head, extras) {
             Ok(()) => Ok(()),
@@ -564,10 +603,10 @@ impl<R: Read> AppleHealthReader<R> {
 
     fn build_record(
         &mut self,
-        mut head: Head,
+        head: Head,
         mut extras: Extras,
     ) -> std::result::Result<(), ItemError> {
-        match std::mem::replace(&mut head.class, Class::Sleep) {
+        match head.kind.class.clone() {
             Class::Sleep => {
                 let stage = match &head.value {
                     Some(Val::Text(t)) => stage(t),
@@ -609,7 +648,7 @@ impl<R: Read> AppleHealthReader<R> {
                         ))
                     }
                 };
-                let kind = other_kind(&head.type_text);
+                let kind = other_kind(&head.kind.text);
                 let m = self.quantity_or_text(kind, &head, &mut extras)?;
                 let m = self.finish_measurement(m, &head, extras);
                 let key = Key::new(
@@ -644,8 +683,7 @@ impl<R: Read> AppleHealthReader<R> {
             }
             Class::Known(kind) | Class::Other(kind) => {
                 let m = self.quantity_or_text(kind, &head, &mut extras)?;
-                let m = self.finish_measurement(m, &head, extras);
-                self.emit(m, &head.name);
+                self.emit_finished(m, head, extras);
                 Ok(())
             }
         }
@@ -737,7 +775,7 @@ impl<R: Read> AppleHealthReader<R> {
             (Ok((h, _)), None) => h,
             (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
         };
-        if &*head.type_text != "HKCorrelationTypeIdentifierBloodPressure" {
+        if &*head.kind.text != "HKCorrelationTypeIdentifierBloodPressure" {
             let loc = self.issue_location();
             self.report.skip(
                 "correlation-children-are-top-level",
@@ -762,7 +800,7 @@ impl<R: Read> AppleHealthReader<R> {
         let find = |systolic: bool| {
             children
                 .iter()
-                .find(|c| matches!(c.class, Class::BpComponent(s) if s == systolic))
+                .find(|c| matches!(c.kind.class, Class::BpComponent(s) if s == systolic))
         };
         let (Some(sys), Some(dia)) = (find(true), find(false)) else {
             return Err((
@@ -1156,6 +1194,24 @@ impl<R: Read> AppleHealthReader<R> {
     }
 }
 
+/// Sets what every Apple measurement carries besides its value: source, creation time, metadata and
+/// the `HKExternalUUID` identifier.
+fn finish_in_place(
+    m: &mut Measurement,
+    source: Arc<Source>,
+    creation: Option<Timestamp>,
+    extras: Extras,
+) {
+    m.set_source(Some(source));
+    m.set_recorded(creation);
+    if !extras.metadata.is_empty() {
+        m.set_metadata(extras.metadata);
+    }
+    if extras.identifier.is_some() {
+        m.set_identifier(extras.identifier);
+    }
+}
+
 /// Distance and energy totals gathered from `WorkoutStatistics`.
 #[derive(Default)]
 struct WorkoutTotals {
@@ -1176,4 +1232,49 @@ fn build_source(raw: &RawSource<'_>) -> std::result::Result<Source, &'static str
         version: decode(raw.version)?,
         device: device.as_deref().and_then(parse_device),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_decimals_match_the_general_parser_scale_included() {
+        for s in [
+            "81",
+            "0.894",
+            "0.8940",
+            "-12.5",
+            "007",
+            "0",
+            "0.0",
+            "123456789012345678",
+            "98.6",
+        ] {
+            let fast = plain_decimal(s.as_bytes()).unwrap();
+            let general = dec(s).unwrap();
+            assert_eq!(fast, general, "{s}");
+            assert_eq!(fast.scale(), general.scale(), "{s}");
+            assert_eq!(fast.to_string(), general.to_string(), "{s}");
+        }
+        // Left to the general parser: exponents, signs, blanks, odd points, negative zero, long values.
+        for s in [
+            "",
+            "-",
+            "1e3",
+            "+1",
+            " 1",
+            "1.",
+            ".5",
+            "1.2.3",
+            "-0",
+            "-0.0",
+            "1234567890123456789",
+            "1&#46;5",
+            "abc",
+        ] {
+            assert_eq!(plain_decimal(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(dec("-0.0").map(|d| d.to_string()), Some("0.0".into()));
+    }
 }

@@ -11,6 +11,9 @@ pub(crate) struct RawAttrs<'a> {
     rest: &'a [u8],
 }
 
+/// One attribute: `(name, raw value)`, or why it could not be read.
+type Item<'a> = Result<(&'a [u8], &'a [u8]), Malformed>;
+
 /// An attribute the scanner could not read.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Malformed;
@@ -26,10 +29,35 @@ fn skip_ws(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-impl<'a> Iterator for RawAttrs<'a> {
-    type Item = Result<(&'a [u8], &'a [u8]), Malformed>;
+impl<'a> RawAttrs<'a> {
+    /// The shape Apple always writes — one whitespace byte, a plain name, `="`, the value, `"` — read
+    /// in one pass over the name. `None` sends anything else (end of tag, whitespace around `=`, single
+    /// quotes, errors) to the general path, which gives the same answer for this shape.
+    #[inline]
+    fn fast(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let b = match self.rest {
+            [b' ' | b'\n' | b'\t' | b'\r', rest @ ..] => rest,
+            _ => return None,
+        };
+        let mut eq = 0;
+        loop {
+            match *b.get(eq)? {
+                b'=' => break,
+                c if c <= b' ' || c == b'<' => return None,
+                _ => eq += 1,
+            }
+        }
+        if eq == 0 || b.get(eq + 1) != Some(&b'"') {
+            return None;
+        }
+        let value_at = eq + 2;
+        let close = memchr::memchr(b'"', &b[value_at..])?;
+        self.rest = &b[value_at + close + 1..];
+        Some((&b[..eq], &b[value_at..value_at + close]))
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Any well-formed attribute (whitespace around `=`, either quote), or [`Malformed`].
+    fn general(&mut self) -> Option<Item<'a>> {
         let b = skip_ws(self.rest);
         if b.is_empty() {
             return None;
@@ -62,6 +90,18 @@ impl<'a> Iterator for RawAttrs<'a> {
     }
 }
 
+impl<'a> Iterator for RawAttrs<'a> {
+    type Item = Item<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.fast() {
+            Some(pair) => Some(Ok(pair)),
+            None => self.general(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +119,27 @@ mod tests {
                 (b"value", b"")
             ]
         );
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_scanner() {
+        for raw in [
+            &b" type=\"a\" unit=\"kg\""[..],
+            b"\ntype=\"a\"\tvalue=\"1\"",
+            b" type =\"a\"",
+            b" type= 'a'",
+            b"  type=\"a\"",
+            b" a b=\"x\"",
+            b" =\"x\"",
+            b" t<=\"x\"",
+            b" type=\"open",
+            b" type=\"\" end=\"x\" ",
+        ] {
+            let mixed: Vec<_> = RawAttrs::new(raw).collect();
+            let mut general = RawAttrs::new(raw);
+            let reference: Vec<_> = std::iter::from_fn(|| general.general()).collect();
+            assert_eq!(mixed, reference, "{}", String::from_utf8_lossy(raw));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! and the DOCTYPE is skipped by a small scanner that never interprets it — but refuses any `<!ENTITY`
 //! declaration, so entity expansion attacks (billion laughs) and external entities (XXE) cannot occur.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use crate::error::{Error, Limit, Location, Result};
 
@@ -18,17 +18,49 @@ fn forbidden(b: u8) -> bool {
     b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
 }
 
-/// Drops forbidden control bytes from a stream and counts them. UTF-8 multi-byte sequences never contain
-/// bytes below 0x80, so removing single bytes cannot break a character.
+/// Drops forbidden control bytes from a stream and counts them, and counts the newlines it hands on (so
+/// an error can name a line without keeping the input). Both are found in one pass over each chunk: the
+/// reader's only per-byte work besides the tokenizer. UTF-8 multi-byte sequences never contain bytes below
+/// 0x80, so removing single bytes cannot break a character.
 pub(crate) struct StripControls<R> {
     inner: R,
     pub(crate) removed: u64,
+    /// Newlines in every byte returned so far.
+    pub(crate) newlines: u64,
 }
 
 impl<R: Read> StripControls<R> {
     pub(crate) fn new(inner: R) -> Self {
-        StripControls { inner, removed: 0 }
+        StripControls {
+            inner,
+            removed: 0,
+            newlines: 0,
+        }
     }
+}
+
+/// Newlines in `b`, and whether it holds a forbidden control byte. Fixed 128-byte blocks with byte-sized
+/// counters let the compiler turn both tests into one vectorised pass.
+fn newlines_and_controls(b: &[u8]) -> (u64, bool) {
+    const BLOCK: usize = 128;
+    let mut newlines = 0u64;
+    let mut controls = 0u8;
+    let mut blocks = b.chunks_exact(BLOCK);
+    for block in &mut blocks {
+        let mut n = 0u8;
+        let mut f = 0u8;
+        for &c in block {
+            n += u8::from(c == b'\n');
+            f |= u8::from(forbidden(c));
+        }
+        newlines += u64::from(n);
+        controls |= f;
+    }
+    for &c in blocks.remainder() {
+        newlines += u64::from(c == b'\n');
+        controls |= u8::from(forbidden(c));
+    }
+    (newlines, controls != 0)
 }
 
 impl<R: Read> Read for StripControls<R> {
@@ -38,8 +70,10 @@ impl<R: Read> Read for StripControls<R> {
             if n == 0 {
                 return Ok(0);
             }
-            // Branch-free test first: the common chunk has no control byte and is returned untouched.
-            if !buf[..n].iter().fold(false, |acc, &b| acc | forbidden(b)) {
+            // The common chunk has no control byte and is returned untouched.
+            let (newlines, controls) = newlines_and_controls(&buf[..n]);
+            self.newlines += newlines;
+            if !controls {
                 return Ok(n);
             }
             let mut w = 0;
@@ -60,30 +94,87 @@ impl<R: Read> Read for StripControls<R> {
     }
 }
 
-/// Counts newlines in the bytes it hands on, so an error can name a line without keeping the input.
-pub(crate) struct LineCounter<R> {
-    inner: R,
-    pub(crate) newlines: u64,
+/// Refuses an XML token (tag, text run, comment, skipped subtree) longer than `max` bytes, before the
+/// tokenizer has buffered it whole: quick-xml grows its event buffer until the token ends, so one hostile
+/// 1 GB attribute value would otherwise take 1 GB of memory.
+///
+/// The tokenizer pulls bytes with `fill_buf` / `consume`; this counts what it consumes since the last
+/// [`TokenGuard::reset`] (the reader resets before each event it reads), never hands out more than the
+/// rest of the `max` allowance, and fails `fill_buf` once the allowance is used up while the token goes
+/// on. A token of up to `max` bytes passes; the event buffer never exceeds `max`. An element skipped
+/// whole (`read_to_end_into`) is one token here: an unknown subtree may be up to `max` bytes.
+pub(crate) struct TokenGuard<B> {
+    inner: B,
+    consumed: u64,
+    max: u64,
 }
 
-impl<R: Read> LineCounter<R> {
-    pub(crate) fn new(inner: R, newlines_before: u64) -> Self {
-        LineCounter {
+/// The error a [`TokenGuard`] stops with; it travels through quick-xml inside an `io::Error` and is turned
+/// into [`crate::error::ErrorKind::LimitExceeded`] by the reader.
+#[derive(Debug)]
+pub(crate) struct TokenTooLong {
+    pub(crate) max: u64,
+}
+
+impl std::fmt::Display for TokenTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "XML token longer than {} bytes", self.max)
+    }
+}
+
+impl std::error::Error for TokenTooLong {}
+
+impl<B> TokenGuard<B> {
+    pub(crate) fn new(inner: B, max: usize) -> Self {
+        TokenGuard {
             inner,
-            newlines: newlines_before,
+            consumed: 0,
+            max: max as u64,
         }
     }
 
-    pub(crate) fn get_ref(&self) -> &R {
+    /// Starts counting a new token.
+    #[inline]
+    pub(crate) fn reset(&mut self) {
+        self.consumed = 0;
+    }
+
+    pub(crate) fn get_ref(&self) -> &B {
         &self.inner
     }
 }
 
-impl<R: Read> Read for LineCounter<R> {
+impl<B: BufRead> Read for TokenGuard<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(buf.len());
+            buf[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
         Ok(n)
+    }
+}
+
+impl<B: BufRead> BufRead for TokenGuard<B> {
+    /// Hands out at most what is left of the allowance, so even a token that arrives inside one
+    /// buffered chunk is measured exactly; with nothing left, the token is too long.
+    #[inline]
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let allowance = self.max.saturating_sub(self.consumed);
+        if allowance == 0 {
+            return Err(io::Error::other(TokenTooLong { max: self.max }));
+        }
+        let buf = self.inner.fill_buf()?;
+        let n = usize::try_from(allowance).map_or(buf.len(), |a| a.min(buf.len()));
+        Ok(&buf[..n])
+    }
+
+    #[inline]
+    fn consume(&mut self, amt: usize) {
+        self.consumed += amt as u64;
+        self.inner.consume(amt);
     }
 }
 
@@ -281,11 +372,50 @@ mod tests {
 
     #[test]
     fn strips_forbidden_controls_and_counts_them() {
-        let mut r = StripControls::new(&b"a\x0bb\tc\x00\r\n\x1f"[..]);
+        let mut r = StripControls::new(&b"a\x0bb\tc\x00\r\n\x1f\n"[..]);
         let mut out = Vec::new();
         r.read_to_end(&mut out).unwrap();
-        assert_eq!(out, b"ab\tc\r\n");
+        assert_eq!(out, b"ab\tc\r\n\n");
         assert_eq!(r.removed, 3);
+        assert_eq!(r.newlines, 2);
+    }
+
+    #[test]
+    fn counts_newlines_across_blocks() {
+        let mut text = vec![b'a'; 1000];
+        for i in (0..1000).step_by(3) {
+            text[i] = b'\n';
+        }
+        assert_eq!(newlines_and_controls(&text), (334, false));
+        text[999] = 0x01;
+        assert_eq!(newlines_and_controls(&text), (333, true));
+    }
+
+    #[test]
+    fn token_guard_fails_after_max_bytes_without_reset() {
+        let data = [b'x'; 100];
+        let mut g = TokenGuard::new(io::BufReader::with_capacity(8, &data[..]), 20);
+        let mut got = 0;
+        let err = loop {
+            match g.fill_buf() {
+                Ok([]) => panic!("guard never fired"),
+                Ok(b) => {
+                    let n = b.len();
+                    g.consume(n);
+                    got += n;
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(got, 20, "hands out exactly the allowance, then fails");
+        assert!(err
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<TokenTooLong>()
+            .is_some());
+        g.reset();
+        // The rest of the third 8-byte chunk, after the 4 bytes the allowance let through.
+        assert_eq!(g.fill_buf().unwrap(), b"xxxx");
     }
 
     #[test]

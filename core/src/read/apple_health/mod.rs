@@ -48,13 +48,13 @@ use std::io::{BufReader, Chain, Cursor, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Limit, Location, Result};
 use crate::read::container::{find_apple_main, open_entry, GuardedEntry};
 use crate::read::{Format, ReadOptions, RecordReader};
 use crate::record::Record;
 use crate::report::{Report, Severity, MAX_ISSUES_KEPT};
 
-use input::{LineCounter, StripControls};
+use input::{StripControls, TokenGuard, TokenTooLong};
 
 pub(crate) use input::read_prolog;
 
@@ -64,7 +64,7 @@ pub(crate) const FORMAT: &str = "Apple Health XML";
 /// Largest prolog (XML declaration + DTD) accepted before the root element.
 const MAX_PROLOG_BYTES: usize = 4 * 1024 * 1024;
 
-type Stream<R> = BufReader<LineCounter<Chain<Cursor<Vec<u8>>, StripControls<R>>>>;
+type Stream<R> = TokenGuard<BufReader<Chain<Cursor<Vec<u8>>, StripControls<R>>>>;
 
 /// Which top-level element is being read, for locations.
 #[derive(Clone, Copy, Debug)]
@@ -107,10 +107,10 @@ impl<R: Read> AppleHealthReader<R> {
     /// a missing root or an entity declaration is an error here.
     pub fn new(input: R, opts: ReadOptions) -> Result<AppleHealthReader<R>> {
         let mut clean = StripControls::new(input);
-        let (head, prolog, newlines) = read_prolog(&mut clean, MAX_PROLOG_BYTES)?;
-        let stream = Cursor::new(head).chain(clean);
-        let counted = LineCounter::new(stream, newlines);
-        let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(256 * 1024, counted));
+        let (head, prolog, _) = read_prolog(&mut clean, MAX_PROLOG_BYTES)?;
+        let stream = BufReader::with_capacity(256 * 1024, Cursor::new(head).chain(clean));
+        let guarded = TokenGuard::new(stream, opts.limits.max_token_bytes);
+        let mut xml = quick_xml::Reader::from_reader(guarded);
         let cfg = xml.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
@@ -167,6 +167,7 @@ impl<R: Read> AppleHealthReader<R> {
     /// Reads the next event into `self.buf`, mapping errors.
     fn event(&mut self) -> Result<Event<'_>> {
         self.buf.clear();
+        self.xml.get_mut().reset();
         match self.xml.read_event_into(&mut self.buf) {
             Ok(e) => Ok(e),
             Err(e) => Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
@@ -176,10 +177,11 @@ impl<R: Read> AppleHealthReader<R> {
     /// Skips the rest of an element whose start tag was just read.
     fn skip_element(&mut self, name: &[u8]) -> Result<()> {
         self.skip_buf.clear();
-        let name = name.to_vec();
+        // The whole subtree counts as one token for the guard (see `TokenGuard`).
+        self.xml.get_mut().reset();
         match self
             .xml
-            .read_to_end_into(quick_xml::name::QName(&name), &mut self.skip_buf)
+            .read_to_end_into(quick_xml::name::QName(name), &mut self.skip_buf)
         {
             Ok(_) => Ok(()),
             Err(e) => Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
@@ -198,6 +200,7 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     fn step_in(&mut self, top: &mut Vec<u8>) -> Result<()> {
+        self.xml.get_mut().reset();
         let event = match self.xml.read_event_into(top) {
             Ok(e) => e,
             Err(e) => return Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
@@ -254,6 +257,7 @@ impl<R: Read> AppleHealthReader<R> {
         let mut buf = std::mem::take(&mut self.skip_buf);
         let result = loop {
             buf.clear();
+            self.xml.get_mut().reset();
             match self.xml.read_event_into(&mut buf) {
                 Ok(Event::Eof) => break Ok(()),
                 Ok(Event::Start(_) | Event::Empty(_)) => {
@@ -282,11 +286,13 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     fn top_level(&mut self, start: BytesStart<'_>, has_children: bool) -> Result<()> {
-        let name = start.name().as_ref().to_vec();
-        match name.as_slice() {
+        // `start` borrows the top-level buffer, not `self`: the name needs no copy.
+        let qname = start.name();
+        let name = qname.as_ref();
+        match name {
             b"ExportDate" => {
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -295,7 +301,7 @@ impl<R: Read> AppleHealthReader<R> {
                 self.report.items_read += 1;
                 self.me(&start)?;
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -319,7 +325,7 @@ impl<R: Read> AppleHealthReader<R> {
                 self.report.items_read += 1;
                 self.activity_summary(&start)?;
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -332,19 +338,19 @@ impl<R: Read> AppleHealthReader<R> {
                     loc,
                     format!(
                         "{} elements are not modelled by phrkit",
-                        String::from_utf8_lossy(&name)
+                        String::from_utf8_lossy(name)
                     ),
                 );
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
             _ => {
                 self.report
-                    .ignore_element(&format!("HealthData/{}", String::from_utf8_lossy(&name)));
+                    .ignore_element(&format!("HealthData/{}", String::from_utf8_lossy(name)));
                 if has_children {
-                    self.skip_element(&name)?;
+                    self.skip_element(name)?;
                 }
                 Ok(())
             }
@@ -398,9 +404,15 @@ impl<R: Read> AppleHealthReader<R> {
 /// The line the parser has reached (1-based): newlines handed to the tokenizer minus those still buffered
 /// ahead of it.
 fn line_of<R: Read>(xml: &quick_xml::Reader<Stream<R>>) -> u64 {
-    let buffered = xml.get_ref().buffer();
-    let ahead = memchr::memchr_iter(b'\n', buffered).count() as u64;
-    xml.get_ref().get_ref().newlines.saturating_sub(ahead) + 1
+    let buffered = xml.get_ref().get_ref();
+    let (head, clean) = buffered.get_ref().get_ref();
+    let unread_head = head
+        .get_ref()
+        .get(usize::try_from(head.position()).unwrap_or(usize::MAX)..)
+        .unwrap_or_default();
+    let count = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as u64;
+    let ahead = count(buffered.buffer()) + count(unread_head);
+    clean.newlines.saturating_sub(ahead) + 1
 }
 
 fn wrap(zip_entry: &Option<String>, loc: Location) -> Location {
@@ -442,6 +454,10 @@ fn xml_error<R: Read>(
     e: quick_xml::Error,
 ) -> Error {
     if let quick_xml::Error::Io(io) = &e {
+        if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<TokenTooLong>()) {
+            let loc = element_location(current, zip_entry, Some(line_of(xml)));
+            return Error::limit(Limit::TokenBytes, t.max, loc);
+        }
         if let Some(mapped) = crate::read::container::map_io_error(io) {
             return match zip_entry {
                 Some(entry) => mapped.in_zip_entry(entry),
@@ -498,8 +514,8 @@ pub(crate) fn open_zip<'a, I: Read + Seek, D: Read + Seek + 'a>(
 impl<R: Read> RecordReader for AppleHealthReader<R> {
     fn next_record(&mut self) -> Result<Option<Record>> {
         loop {
-            if let Some(r) = self.out.pop_front() {
-                return Ok(Some(r));
+            if !self.out.is_empty() {
+                return Ok(self.out.pop_front());
             }
             if self.phase == Phase::Done {
                 return Ok(None);

@@ -4,7 +4,9 @@
 //! the fixed layout is decoded digit by digit. The offset is kept exactly as written (it is the exporting
 //! phone's offset at export time, not the measurement's; see [`zone_offset`] for `HKTimeZone`).
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+#[cfg(test)]
+use chrono::TimeDelta;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::record::Timestamp;
 
@@ -32,53 +34,48 @@ pub(crate) fn parse_date(s: &[u8]) -> Option<NaiveDate> {
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS ±HHMM`; also accepts `±HH:MM` and a `T` separator, which some
-/// third-party rewrites of the export produce.
+/// third-party rewrites of the export produce. The reference for [`DateCache::parse`] in tests.
 #[cfg(test)]
 pub(crate) fn parse_timestamp(s: &[u8]) -> Option<Timestamp> {
-    parse_with(s, parse_date)
+    let f = fields(s)?;
+    let date = parse_date(f.date)?;
+    let time = NaiveTime::from_hms_opt(f.hour, f.minute, f.second)?;
+    let offset = parse_offset(f.offset)?;
+    let local = NaiveDateTime::new(date, time);
+    let utc = local.checked_sub_signed(TimeDelta::seconds(i64::from(offset.local_minus_utc())))?;
+    Some(DateTime::from_naive_utc_and_offset(utc, offset))
 }
 
-/// Remembers the last calendar date parsed: consecutive records almost always share it, and resolving a
-/// date is the costly part of a timestamp.
-#[derive(Default)]
-pub(crate) struct DateCache {
-    last: Option<([u8; 10], NaiveDate)>,
+/// The parts of a timestamp, split by position (digits checked, ranges not yet).
+struct Fields<'a> {
+    date: &'a [u8],
+    hour: u32,
+    minute: u32,
+    second: u32,
+    offset: &'a [u8],
 }
 
-impl DateCache {
-    /// [`parse_timestamp`] with the date part cached.
-    pub(crate) fn parse(&mut self, s: &[u8]) -> Option<Timestamp> {
-        parse_with(s, |d| {
-            if let Some((raw, date)) = &self.last {
-                if raw == d {
-                    return Some(*date);
-                }
-            }
-            let date = parse_date(d)?;
-            let mut raw = [0u8; 10];
-            raw.copy_from_slice(d);
-            self.last = Some((raw, date));
-            Some(date)
-        })
-    }
-}
-
-fn parse_with(s: &[u8], date: impl FnOnce(&[u8]) -> Option<NaiveDate>) -> Option<Timestamp> {
+fn fields(s: &[u8]) -> Option<Fields<'_>> {
     if s.len() < 24 || (s[10] != b' ' && s[10] != b'T') || s[13] != b':' || s[16] != b':' {
         return None;
     }
-    let date = date(&s[..10])?;
-    let time = NaiveTime::from_hms_opt(
-        digits(&s[11..13])?,
-        digits(&s[14..16])?,
-        digits(&s[17..19])?,
-    )?;
     // `±HHMM` after a space (Apple), or directly after the seconds (RFC 3339 style).
-    let off = match s[19] {
+    let offset = match s[19] {
         b' ' => &s[20..],
         b'+' | b'-' => &s[19..],
         _ => return None,
     };
+    Some(Fields {
+        date: &s[..10],
+        hour: digits(&s[11..13])?,
+        minute: digits(&s[14..16])?,
+        second: digits(&s[17..19])?,
+        offset,
+    })
+}
+
+/// `+HHMM` or `+HH:MM` (either sign) as a fixed offset.
+fn parse_offset(off: &[u8]) -> Option<FixedOffset> {
     let sign = match off.first()? {
         b'+' => 1,
         b'-' => -1,
@@ -92,11 +89,70 @@ fn parse_with(s: &[u8], date: impl FnOnce(&[u8]) -> Option<NaiveDate>) -> Option
     if mm >= 60 {
         return None;
     }
-    let seconds = sign * i32::try_from(hh * 3600 + mm * 60).ok()?;
-    let offset = FixedOffset::east_opt(seconds)?;
-    let local = NaiveDateTime::new(date, time);
-    let utc = local.checked_sub_signed(TimeDelta::seconds(i64::from(seconds)))?;
-    Some(DateTime::from_naive_utc_and_offset(utc, offset))
+    FixedOffset::east_opt(sign * i32::try_from(hh * 3600 + mm * 60).ok()?)
+}
+
+/// Remembers the last calendar date and offset parsed: consecutive records almost always share them,
+/// and resolving a date is the costly part of a timestamp. With both known, a timestamp is the time of
+/// day shifted by the offset, moved to the day before or after when that crosses midnight — no general
+/// date arithmetic per record.
+#[derive(Default)]
+pub(crate) struct DateCache {
+    date: Option<([u8; 10], NaiveDate)>,
+    offset: Option<([u8; 6], usize, FixedOffset)>,
+}
+
+impl DateCache {
+    /// [`parse_timestamp`] with the date and offset parts cached.
+    pub(crate) fn parse(&mut self, s: &[u8]) -> Option<Timestamp> {
+        let f = fields(s)?;
+        let date = self.date(f.date)?;
+        let offset = self.offset(f.offset)?;
+        // The same ranges `NaiveTime::from_hms_opt` accepts (no leap second in this format).
+        if f.hour >= 24 || f.minute >= 60 || f.second >= 60 {
+            return None;
+        }
+        let local = i64::from(f.hour * 3600 + f.minute * 60 + f.second);
+        // |offset| < 1 day, so UTC is on the local day or one day either side.
+        let utc = local - i64::from(offset.local_minus_utc());
+        let (day, secs) = match utc {
+            ..0 => (date.pred_opt()?, utc + 86_400),
+            86_400.. => (date.succ_opt()?, utc - 86_400),
+            _ => (date, utc),
+        };
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(secs).ok()?, 0)?;
+        Some(DateTime::from_naive_utc_and_offset(
+            NaiveDateTime::new(day, time),
+            offset,
+        ))
+    }
+
+    fn date(&mut self, d: &[u8]) -> Option<NaiveDate> {
+        if let Some((raw, date)) = &self.date {
+            if raw == d {
+                return Some(*date);
+            }
+        }
+        let date = parse_date(d)?;
+        let mut raw = [0u8; 10];
+        raw.copy_from_slice(d);
+        self.date = Some((raw, date));
+        Some(date)
+    }
+
+    fn offset(&mut self, o: &[u8]) -> Option<FixedOffset> {
+        if let Some((raw, len, off)) = &self.offset {
+            if raw.get(..*len) == Some(o) {
+                return Some(*off);
+            }
+        }
+        let off = parse_offset(o)?;
+        // `parse_offset` accepted it, so it is 5 or 6 bytes.
+        let mut raw = [0u8; 6];
+        raw.get_mut(..o.len())?.copy_from_slice(o);
+        self.offset = Some((raw, o.len(), off));
+        Some(off)
+    }
 }
 
 /// The UTC offset of an IANA zone named in `HKTimeZone` metadata, for zones whose offset has been fixed
@@ -149,6 +205,37 @@ mod tests {
             assert_eq!(c.parse(s), parse_timestamp(s));
         }
         assert_eq!(c.parse(b"2025-02-30 00:00:00 +0900"), None);
+    }
+
+    #[test]
+    fn cached_parse_matches_the_reference_across_midnight_and_offsets() {
+        let mut c = DateCache::default();
+        let dates = [
+            "2024-12-31",
+            "2025-01-01",
+            "2024-02-28",
+            "2024-02-29",
+            "2025-02-29",
+        ];
+        let times = [
+            "00:00:00", "00:29:59", "08:05:02", "14:59:59", "15:00:00", "23:59:59", "24:00:00",
+            "12:60:00", "12:00:60",
+        ];
+        let offsets = [
+            " +0900", " -0530", " +0000", "+09:00", " -2359", " +2359", " +2400", " +0960", " 0900",
+        ];
+        let mut checked = 0;
+        for d in dates {
+            for t in times {
+                for o in offsets {
+                    let s = format!("{d} {t}{o}");
+                    assert_eq!(c.parse(s.as_bytes()), parse_timestamp(s.as_bytes()), "{s}");
+                    checked += usize::from(parse_timestamp(s.as_bytes()).is_some());
+                }
+            }
+        }
+        // 4 valid dates x 6 valid times x 6 valid offsets.
+        assert_eq!(checked, 4 * 6 * 6);
     }
 
     #[test]

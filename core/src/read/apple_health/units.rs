@@ -29,6 +29,8 @@ pub(crate) enum Spelling {
 pub(crate) struct UnitCache {
     entries: Vec<(Vec<u8>, Spelling)>,
     raw: Vec<(Vec<u8>, Spelling, Option<Arc<str>>)>,
+    /// Index of the last raw hit, checked first: records come grouped by type, so by unit.
+    last: usize,
 }
 
 impl UnitCache {
@@ -38,7 +40,12 @@ impl UnitCache {
         &mut self,
         raw: &[u8],
     ) -> Result<(Spelling, Option<Arc<str>>), &'static str> {
-        if let Some((_, s, t)) = self.raw.iter().find(|(k, _, _)| k == raw) {
+        if let Some((_, s, t)) = self.raw.get(self.last).filter(|(k, _, _)| k == raw) {
+            return Ok((*s, t.clone()));
+        }
+        if let Some(i) = self.raw.iter().position(|(k, _, _)| k == raw) {
+            self.last = i;
+            let (_, s, t) = &self.raw[i];
             return Ok((*s, t.clone()));
         }
         let text = super::assemble::text(raw)?;
