@@ -407,25 +407,60 @@ fn energy_doc(extra: &str) -> String {
 
 #[test]
 fn hk_time_zone_re_expresses_the_export_offset() {
+    let hr = |start: &str, end: &str, zone: &str| {
+        format!("<Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" startDate=\"{start}\" endDate=\"{end}\" value=\"60\"><MetadataEntry key=\"HKTimeZone\" value=\"{zone}\"/></Record>\n")
+    };
     let doc = energy_doc(
-        "<Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" startDate=\"2025-02-27 23:04:00 +0100\" endDate=\"2025-02-27 23:04:00 +0100\" value=\"60\"><MetadataEntry key=\"HKTimeZone\" value=\"Asia/Tokyo\"/></Record>\n\
-         <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" startDate=\"2025-02-27 23:05:00 +0100\" endDate=\"2025-02-27 23:05:00 +0100\" value=\"61\"><MetadataEntry key=\"HKTimeZone\" value=\"Europe/Paris\"/></Record>",
+        &[
+            hr(
+                "2025-02-27 23:04:00 +0100",
+                "2025-02-27 23:04:00 +0100",
+                "Asia/Tokyo",
+            ),
+            // Winter and summer in Paris, both written with the exporting phone's +0900.
+            hr(
+                "2025-01-15 21:00:00 +0900",
+                "2025-01-15 21:00:00 +0900",
+                "Europe/Paris",
+            ),
+            hr(
+                "2025-07-15 21:00:00 +0900",
+                "2025-07-15 21:00:00 +0900",
+                "Europe/Paris",
+            ),
+            // Across New York's spring-forward (07:00 UTC on 2024-03-10): each end gets its own offset.
+            hr(
+                "2024-03-10 15:30:00 +0900",
+                "2024-03-10 16:30:00 +0900",
+                "America/New_York",
+            ),
+            hr(
+                "2025-02-27 23:05:00 +0100",
+                "2025-02-27 23:05:00 +0100",
+                "Mars/Olympus_Mons",
+            ),
+        ]
+        .concat(),
     );
     let d = read_slice(doc.as_bytes(), &ReadOptions::default()).unwrap();
     let hr = of_kind(&d, "heartRate");
+    let start = |i: usize| hr[i].effective().start().unwrap().to_rfc3339();
+    assert_eq!(start(0), "2025-02-28T07:04:00+09:00");
+    assert_eq!(start(1), "2025-01-15T13:00:00+01:00");
+    assert_eq!(start(2), "2025-07-15T14:00:00+02:00");
+    assert_eq!(start(3), "2024-03-10T01:30:00-05:00");
     assert_eq!(
-        hr[0].effective().start().unwrap().to_rfc3339(),
-        "2025-02-28T07:04:00+09:00"
+        hr[3].effective().end().unwrap().to_rfc3339(),
+        "2024-03-10T03:30:00-04:00"
     );
-    assert_eq!(
-        hr[1].effective().start().unwrap().to_rfc3339(),
-        "2025-02-27T23:05:00+01:00"
-    );
-    assert!(d
+    // An unknown zone keeps the offset as written and says so, once.
+    assert_eq!(start(4), "2025-02-27T23:05:00+01:00");
+    let unresolved = d
         .report
         .issues
         .iter()
-        .any(|i| i.code == "time-zone-not-resolved"));
+        .filter(|i| i.code == "time-zone-not-resolved");
+    assert_eq!(unresolved.count(), 1);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::attrs::RawAttrs;
 use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
 use super::sleep::{stage, SleepGrouper};
-use super::time::{parse_date, zone_offset, DateCache};
+use super::time::{parse_date, zone_offset_at, DateCache};
 use super::units::{apple_quantity, plain_quantity, Spelling, UnitCache};
 use super::{AppleHealthReader, FORMAT};
 use crate::error::{Error, Result};
@@ -530,22 +530,26 @@ impl<R: Read> AppleHealthReader<R> {
         }
     }
 
-    /// Applies `HKTimeZone` to the head's dates (see the module doc).
+    /// Applies `HKTimeZone` to the head's dates (see the module doc): each date is re-expressed in the
+    /// offset the zone had at that instant, so a period across a daylight-saving change keeps both.
     fn apply_zone(&mut self, head: &mut Head, extras: &Extras) {
         let Some(zone) = &extras.zone else { return };
-        match zone_offset(zone) {
-            Some(off) => {
-                head.start = head.start.with_timezone(&off);
-                head.end = head.end.with_timezone(&off);
-                head.creation = head.creation.map(|c| c.with_timezone(&off));
+        let in_zone = |t: &chrono::DateTime<chrono::FixedOffset>| {
+            zone_offset_at(zone, &t.naive_utc()).map(|off| t.with_timezone(&off))
+        };
+        match (in_zone(&head.start), in_zone(&head.end)) {
+            (Some(start), Some(end)) => {
+                head.start = start;
+                head.end = end;
+                head.creation = head.creation.map(|c| in_zone(&c).unwrap_or(c));
             }
-            None => {
+            _ => {
                 let loc = self.issue_location();
                 self.report.issue(
                     Severity::Info,
                     "time-zone-not-resolved",
                     loc,
-                    "HKTimeZone names a zone with daylight saving; the offset is kept as written",
+                    "HKTimeZone names a zone phrkit cannot resolve; the offset is kept as written",
                 );
             }
         }

@@ -155,13 +155,30 @@ impl DateCache {
     }
 }
 
-/// The UTC offset of an IANA zone named in `HKTimeZone` metadata, for zones whose offset has been fixed
-/// since 1970 (no daylight saving) — an exact answer without a time-zone database.
+/// The UTC offset in force at the instant `utc` in the IANA zone named by `HKTimeZone` metadata.
 ///
-/// Zones with daylight saving (`Europe/Paris`, `America/New_York`, …) return `None`: the reader then keeps
-/// the offset as written and notes that the zone was not resolved. Adding `chrono-tz` would resolve them
-/// all; it was left out to keep the dependency tree small (decision for the lead).
-pub(crate) fn zone_offset(zone: &str) -> Option<FixedOffset> {
+/// With the `tz` feature (default) every zone of the tz database resolves, daylight saving included, each
+/// instant on its own (a sleep session can start in winter time and end in summer time). Without it only
+/// zones whose offset has been fixed since 1970 resolve ([`fixed_zone_offset`]). `None`: an unknown name
+/// (or a zone with daylight saving without `tz`); the reader then keeps the offset as written and says so.
+#[cfg(feature = "tz")]
+pub(crate) fn zone_offset_at(zone: &str, utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
+    use chrono::{Offset, TimeZone};
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Some(tz.offset_from_utc_datetime(utc).fix()),
+        Err(_) => fixed_zone_offset(zone),
+    }
+}
+
+/// Without the `tz` feature: only zones with a fixed offset resolve.
+#[cfg(not(feature = "tz"))]
+pub(crate) fn zone_offset_at(zone: &str, _utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
+    fixed_zone_offset(zone)
+}
+
+/// The UTC offset of an IANA zone whose offset has been fixed since 1970 (no daylight saving) — exact
+/// without a time-zone database. Also the fallback for legacy names the tz database may not carry.
+pub(crate) fn fixed_zone_offset(zone: &str) -> Option<FixedOffset> {
     // Seconds east of UTC. Tokyo has had +09:00 without DST since 1952; the others since before 1970
     // except where noted (Seoul's last DST was 1988, Shanghai's 1991: fine for lifelog data).
     let secs = match zone {
@@ -236,6 +253,39 @@ mod tests {
         }
         // 4 valid dates x 6 valid times x 6 valid offsets.
         assert_eq!(checked, 4 * 6 * 6);
+    }
+
+    #[test]
+    fn zones_resolve_at_each_instant() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let tokyo = zone_offset_at("Asia/Tokyo", &at("2025-07-01 00:00")).unwrap();
+        assert_eq!(tokyo.local_minus_utc(), 9 * 3600);
+        assert_eq!(
+            zone_offset_at("Mars/Olympus_Mons", &at("2025-07-01 00:00")),
+            None
+        );
+        if cfg!(feature = "tz") {
+            let paris = |s| {
+                zone_offset_at("Europe/Paris", &at(s))
+                    .unwrap()
+                    .local_minus_utc()
+            };
+            assert_eq!(paris("2025-01-15 12:00"), 3600);
+            assert_eq!(paris("2025-07-15 12:00"), 7200);
+            // New York springs forward at 07:00 UTC on 2024-03-10.
+            let ny = |s| {
+                zone_offset_at("America/New_York", &at(s))
+                    .unwrap()
+                    .local_minus_utc()
+            };
+            assert_eq!(ny("2024-03-10 06:59"), -5 * 3600);
+            assert_eq!(ny("2024-03-10 07:00"), -4 * 3600);
+        } else {
+            assert_eq!(
+                zone_offset_at("Europe/Paris", &at("2025-07-15 12:00")),
+                None
+            );
+        }
     }
 
     #[test]
