@@ -61,6 +61,9 @@ pub struct Report {
     pub ignored_elements: HashMap<String, u64>,
     /// Records produced, by record type.
     pub by_type: HashMap<String, u64>,
+    /// Records per type that overlap a record of the same kind from another source (filled by
+    /// `Dataset.dedup`, empty for a plain read); counted whether or not the strategy dropped them.
+    pub duplicates: HashMap<String, u64>,
     /// The first issues (capped by phrkit).
     pub issues: Vec<Issue>,
     /// Issues not kept because of the cap.
@@ -81,6 +84,7 @@ pub(crate) fn report(r: &phrkit::Report) -> Report {
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
         by_type: r.by_type.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        duplicates: r.duplicates.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         issues: r
             .issues
             .iter()

@@ -14,6 +14,8 @@
 //! * **policy**: consent decisions and exports under consent (`Consent`, `decide_consent`,
 //!   `export_with_consent`), pseudonymisation with a key given as bytes (`pseudonymise`) — one call per
 //!   dataset, all rules in `phrkit::policy`;
+//! * **dedup**: duplicates from several sources counted and, by strategy, dropped (`Dataset::dedup`,
+//!   `Report.duplicates`), by the core's `phrkit::policy::dedup`;
 //!
 //! Every exported function returns `Result`, so Kotlin and Swift callers always handle the error path.
 //! Bindings are generated with `bindings-ffi/generate.sh` and committed; `check-generated.sh` detects drift.
@@ -24,12 +26,14 @@
 uniffi::setup_scaffolding!();
 
 mod dataset;
+mod dedup;
 mod error;
 mod policy;
 mod samples;
 mod types;
 
 pub use dataset::{Dataset, Issue, OutputFormat, ReadOptions, Report};
+pub use dedup::DedupStrategy;
 pub use error::PhrkitError;
 pub use policy::{
     Consent, ConsentDecision, ConsentExport, ConsentMode, ConsentRequest, PseudonymiseMethod,

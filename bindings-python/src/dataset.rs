@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::arrow::{self, ArrowTable};
 use crate::report::Report;
-use crate::{error, policy, record, write};
+use crate::{dedup, error, policy, record, write};
 
 /// Records read from one input, in input order, with the account of the read (`.report`).
 ///
@@ -219,6 +219,33 @@ impl Dataset {
                 .as_ref()
                 .map(|l| keep.iter().map(|i| l[*i].clone()).collect()),
         })
+    }
+
+    /// A new dataset without the duplicates `strategy` drops; `report.duplicates` counts, per type, the
+    /// records another source also wrote for the same time (every strategy counts them).
+    ///
+    /// Strategies (named as the CLI's `--dedup`): `keep-all` drops nothing; `source-priority` keeps, where
+    /// sources overlap, the one ranked highest in `priority` (patterns, highest first: contained in the
+    /// source name or equal to its device name / model, ignoring case); `hc-priority` follows the app
+    /// priority stored in the Health Connect export `health_connect` (path or bytes); `max-per-bucket`
+    /// keeps per `bucket_minutes` bucket the source with the largest total of steps, distance, energy or
+    /// flights. Dropped records move from `converted` to `skipped`, so `report.is_balanced()` still holds.
+    #[pyo3(signature = (strategy="keep-all", *, priority=None, bucket_minutes=60, health_connect=None))]
+    fn dedup(
+        &self,
+        py: Python<'_>,
+        strategy: &str,
+        priority: Option<Vec<String>>,
+        bucket_minutes: i64,
+        health_connect: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Dataset> {
+        let args = dedup::DedupArgs {
+            strategy,
+            priority,
+            bucket_minutes,
+            health_connect,
+        };
+        dedup::run(py, self, args)
     }
 
     /// A summary: record count, counts per type, earliest start / latest end, source names, subjects.

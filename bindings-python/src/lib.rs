@@ -7,6 +7,7 @@
 mod arrow;
 mod care;
 mod dataset;
+mod dedup;
 mod error;
 mod flat;
 mod policy;

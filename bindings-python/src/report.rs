@@ -11,12 +11,13 @@ pub struct Report {
     pub(crate) inner: phrkit::Report,
 }
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "items_read",
     "converted",
     "skipped",
     "ignored_elements",
     "by_type",
+    "duplicates",
     "issues",
     "issues_dropped",
 ];
@@ -47,6 +48,12 @@ impl Report {
     #[getter]
     fn by_type(&self) -> std::collections::BTreeMap<String, u64> {
         self.inner.by_type.clone()
+    }
+    /// Records per type that overlap a record of the same kind from another source (filled by
+    /// `Dataset.dedup`; empty for a plain read). Counted whether or not the strategy dropped them.
+    #[getter]
+    fn duplicates(&self) -> std::collections::BTreeMap<String, u64> {
+        self.inner.duplicates.clone()
     }
     /// Issues kept (the first 1000), each a dict with `severity`, `code`, `location`, `message`.
     #[getter]
@@ -84,6 +91,7 @@ impl Report {
         d.set_item("skipped", self.skipped())?;
         d.set_item("ignored_elements", self.ignored_elements())?;
         d.set_item("by_type", self.by_type())?;
+        d.set_item("duplicates", self.duplicates())?;
         d.set_item("issues", self.issues(py)?)?;
         d.set_item("issues_dropped", self.inner.issues_dropped)?;
         Ok(d)

@@ -63,6 +63,7 @@ _Record = Union[
     Measurement, Subject, Checkup, MedicationDispense, Immunization, MedicalExpense, dict[str, Any]
 ]
 _Purpose = tuple[str, str]
+_DedupStrategy = Literal["keep-all", "source-priority", "hc-priority", "max-per-bucket"]
 _Cell = Union[str, float, int, datetime.date, None]
 
 def read(
@@ -113,6 +114,19 @@ class Dataset:
         end: Optional[datetime.datetime] = None,
         keep_subjects: bool = True,
     ) -> Dataset: ...
+    def dedup(
+        self,
+        strategy: _DedupStrategy = "keep-all",
+        *,
+        priority: Optional[Sequence[str]] = None,
+        bucket_minutes: int = 60,
+        health_connect: Union[_StrPath, bytes, bytearray, None] = None,
+    ) -> Dataset:
+        """A copy without the duplicates ``strategy`` drops; ``report.duplicates`` counts them per type.
+
+        ``priority`` (``source-priority``): source patterns, highest first. ``health_connect``
+        (``hc-priority``): the export's path or bytes. ``bucket_minutes``: for ``max-per-bucket``.
+        """
     def describe(self) -> dict[str, Any]: ...
     def to_fhir(
         self,
@@ -365,6 +379,8 @@ class Report:
     def ignored_elements(self) -> dict[str, int]: ...
     @property
     def by_type(self) -> dict[str, int]: ...
+    @property
+    def duplicates(self) -> dict[str, int]: ...
     @property
     def issues(self) -> list[dict[str, str]]: ...
     @property

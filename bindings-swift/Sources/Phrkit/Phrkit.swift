@@ -844,6 +844,12 @@ public protocol DatasetProtocol: AnyObject, Sendable {
      */
     func toFhirString(format: OutputFormat) throws  -> String
     
+    /**
+     * A new dataset without the duplicates `strategy` drops; its report is this one's with the stage's
+     * counts applied (`duplicates` per type, dropped records under `skipped`). This dataset is unchanged.
+     */
+    func dedup(strategy: DedupStrategy) throws  -> Dataset
+    
 }
 /**
  * Records read from one input (or built from samples), with the account of how.
@@ -986,6 +992,20 @@ open func toFhirString(format: OutputFormat)throws  -> String  {
     uniffi_phrkit_ffi_fn_method_dataset_to_fhir_string(
             self.uniffiCloneHandle(),
         FfiConverterTypeOutputFormat_lower(format),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A new dataset without the duplicates `strategy` drops; its report is this one's with the stage's
+     * counts applied (`duplicates` per type, dropped records under `skipped`). This dataset is unchanged.
+     */
+open func dedup(strategy: DedupStrategy)throws  -> Dataset  {
+    return try  FfiConverterTypeDataset_lift(try rustCallWithError(FfiConverterTypePhrkitError_lift) {
+        uniffiCallStatus in
+    uniffi_phrkit_ffi_fn_method_dataset_dedup(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDedupStrategy_lower(strategy),uniffiCallStatus
     )
 })
 }
@@ -2964,6 +2984,11 @@ public struct Report: Equatable, Hashable {
      */
     public var byType: [String: UInt64]
     /**
+     * Records per type that overlap a record of the same kind from another source (filled by
+     * `Dataset.dedup`, empty for a plain read); counted whether or not the strategy dropped them.
+     */
+    public var duplicates: [String: UInt64]
+    /**
      * The first issues (capped by phrkit).
      */
     public var issues: [Issue]
@@ -2995,6 +3020,10 @@ public struct Report: Equatable, Hashable {
          * Records produced, by record type.
          */byType: [String: UInt64], 
         /**
+         * Records per type that overlap a record of the same kind from another source (filled by
+         * `Dataset.dedup`, empty for a plain read); counted whether or not the strategy dropped them.
+         */duplicates: [String: UInt64], 
+        /**
          * The first issues (capped by phrkit).
          */issues: [Issue], 
         /**
@@ -3008,6 +3037,7 @@ public struct Report: Equatable, Hashable {
         self.skipped = skipped
         self.ignoredElements = ignoredElements
         self.byType = byType
+        self.duplicates = duplicates
         self.issues = issues
         self.issuesDropped = issuesDropped
         self.balanced = balanced
@@ -3034,6 +3064,7 @@ public struct FfiConverterTypeReport: FfiConverterRustBuffer {
                 skipped: FfiConverterDictionaryStringUInt64.read(from: &buf), 
                 ignoredElements: FfiConverterDictionaryStringUInt64.read(from: &buf), 
                 byType: FfiConverterDictionaryStringUInt64.read(from: &buf), 
+                duplicates: FfiConverterDictionaryStringUInt64.read(from: &buf), 
                 issues: FfiConverterSequenceTypeIssue.read(from: &buf), 
                 issuesDropped: FfiConverterUInt64.read(from: &buf), 
                 balanced: FfiConverterBool.read(from: &buf)
@@ -3046,6 +3077,7 @@ public struct FfiConverterTypeReport: FfiConverterRustBuffer {
         FfiConverterDictionaryStringUInt64.write(value.skipped, into: &buf)
         FfiConverterDictionaryStringUInt64.write(value.ignoredElements, into: &buf)
         FfiConverterDictionaryStringUInt64.write(value.byType, into: &buf)
+        FfiConverterDictionaryStringUInt64.write(value.duplicates, into: &buf)
         FfiConverterSequenceTypeIssue.write(value.issues, into: &buf)
         FfiConverterUInt64.write(value.issuesDropped, into: &buf)
         FfiConverterBool.write(value.balanced, into: &buf)
@@ -4053,6 +4085,142 @@ public func FfiConverterTypeConsentMode_lift(_ buf: RustBuffer) throws -> Consen
 #endif
 public func FfiConverterTypeConsentMode_lower(_ value: ConsentMode) -> RustBuffer {
     return FfiConverterTypeConsentMode.lower(value)
+}
+
+
+
+/**
+ * How duplicates (records several sources wrote for the same time) are resolved. Every strategy counts
+ * them per type in `Report.duplicates`; dropped records move from `converted` to `skipped`, so the
+ * report stays `balanced`.
+ */
+
+public enum DedupStrategy: Equatable, Hashable {
+    
+    /**
+     * Keep every record; only count duplicates.
+     */
+    case keepAll
+    /**
+     * Where sources overlap, keep the one ranked highest by `patterns` (highest first). A pattern names a
+     * source whose name contains it or whose device name or model equals it, ignoring case
+     * (`"Apple Watch"`, `"iPhone"`, a Health Connect package name); unlisted sources rank lowest and
+     * never drop each other.
+     */
+    case sourcePriority(
+        /**
+         * Source patterns, highest priority first; at least one, none blank.
+         */patterns: [String]
+    )
+    /**
+     * Follow the per-category app priority the user set in Health Connect, read from the export (the
+     * `Health Connect.zip` or its bare database) held in memory.
+     */
+    case healthConnectPriority(
+        /**
+         * The export's bytes.
+         */export: Data
+    )
+    /**
+     * `HealthConnectPriority` with the export read from a file path.
+     */
+    case healthConnectPriorityFile(
+        /**
+         * Path of the export.
+         */path: String
+    )
+    /**
+     * Per time bucket of `minutes` (buckets start at the Unix epoch: hours and UTC days), keep the source
+     * with the largest total of steps, distance, energy or flights; other kinds drop nothing.
+     */
+    case maxPerBucket(
+        /**
+         * Bucket width in minutes, at least 1.
+         */minutes: UInt32
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DedupStrategy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDedupStrategy: FfiConverterRustBuffer {
+    typealias SwiftType = DedupStrategy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DedupStrategy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .keepAll
+        
+        case 2: return .sourcePriority(patterns: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 3: return .healthConnectPriority(export: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 4: return .healthConnectPriorityFile(path: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .maxPerBucket(minutes: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DedupStrategy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .keepAll:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .sourcePriority(patterns):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceString.write(patterns, into: &buf)
+            
+        
+        case let .healthConnectPriority(export):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(export, into: &buf)
+            
+        
+        case let .healthConnectPriorityFile(path):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(path, into: &buf)
+            
+        
+        case let .maxPerBucket(minutes):
+            writeInt(&buf, Int32(5))
+            FfiConverterUInt32.write(minutes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDedupStrategy_lift(_ buf: RustBuffer) throws -> DedupStrategy {
+    return try FfiConverterTypeDedupStrategy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDedupStrategy_lower(_ value: DedupStrategy) -> RustBuffer {
+    return FfiConverterTypeDedupStrategy.lower(value)
 }
 
 
@@ -5840,6 +6008,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string() != 34452) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_phrkit_ffi_checksum_method_dataset_dedup() != 25147) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_phrkit_ffi_checksum_method_consent_id() != 2800) {

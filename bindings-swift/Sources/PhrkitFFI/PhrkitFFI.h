@@ -288,6 +288,11 @@ RustBuffer uniffi_phrkit_ffi_fn_method_dataset_to_fhir(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_phrkit_ffi_fn_method_dataset_to_fhir_string(uint64_t ptr, RustBuffer format, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_DATASET_DEDUP
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_METHOD_DATASET_DEDUP
+uint64_t uniffi_phrkit_ffi_fn_method_dataset_dedup(uint64_t ptr, RustBuffer strategy, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CLONE_CONSENT
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_FN_CLONE_CONSENT
 uint64_t uniffi_phrkit_ffi_fn_clone_consent(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -758,6 +763,12 @@ uint16_t uniffi_phrkit_ffi_checksum_method_dataset_to_fhir(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_DATASET_TO_FHIR_STRING
 #define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_DATASET_TO_FHIR_STRING
 uint16_t uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_DATASET_DEDUP
+#define UNIFFI_FFIDEF_UNIFFI_PHRKIT_FFI_CHECKSUM_METHOD_DATASET_DEDUP
+uint16_t uniffi_phrkit_ffi_checksum_method_dataset_dedup(void
     
 );
 #endif

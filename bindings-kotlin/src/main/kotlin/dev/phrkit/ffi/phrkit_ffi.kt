@@ -713,6 +713,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string(
     ): Int
+    external fun uniffi_phrkit_ffi_checksum_method_dataset_dedup(
+    ): Int
     external fun uniffi_phrkit_ffi_checksum_method_consent_id(
     ): Int
     external fun uniffi_phrkit_ffi_checksum_method_consent_status(
@@ -761,6 +763,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_phrkit_ffi_fn_method_dataset_to_fhir_string(`ptr`: Long,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_phrkit_ffi_fn_method_dataset_dedup(`ptr`: Long,`strategy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_phrkit_ffi_fn_clone_consent(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_phrkit_ffi_fn_free_consent(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -973,6 +977,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_phrkit_ffi_checksum_method_dataset_to_fhir_string() and 0xFFFF) != 34452) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_phrkit_ffi_checksum_method_dataset_dedup() and 0xFFFF) != 25147) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_phrkit_ffi_checksum_method_consent_id() and 0xFFFF) != 2800) {
@@ -1819,6 +1826,12 @@ public interface DatasetInterface {
      */
     fun `toFhirString`(`format`: OutputFormat): kotlin.String
     
+    /**
+     * A new dataset without the duplicates `strategy` drops; its report is this one's with the stage's
+     * counts applied (`duplicates` per type, dropped records under `skipped`). This dataset is unchanged.
+     */
+    fun `dedup`(`strategy`: DedupStrategy): Dataset
+    
     companion object
 }
 
@@ -2026,6 +2039,25 @@ open class Dataset: Disposable, AutoCloseable, DatasetInterface
         it,
         
         FfiConverterTypeOutputFormat.lower(`format`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A new dataset without the duplicates `strategy` drops; its report is this one's with the stage's
+     * counts applied (`duplicates` per type, dropped records under `skipped`). This dataset is unchanged.
+     */
+    @Throws(PhrkitException::class)override fun `dedup`(`strategy`: DedupStrategy): Dataset {
+            return FfiConverterTypeDataset.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PhrkitException) { _status ->
+    UniffiLib.uniffi_phrkit_ffi_fn_method_dataset_dedup(
+        it,
+        
+        FfiConverterTypeDedupStrategy.lower(`strategy`),_status)
 }
     }
     )
@@ -3479,6 +3511,12 @@ data class Report (
     var `byType`: Map<kotlin.String, kotlin.ULong>
     , 
     /**
+     * Records per type that overlap a record of the same kind from another source (filled by
+     * `Dataset.dedup`, empty for a plain read); counted whether or not the strategy dropped them.
+     */
+    var `duplicates`: Map<kotlin.String, kotlin.ULong>
+    , 
+    /**
      * The first issues (capped by phrkit).
      */
     var `issues`: List<Issue>
@@ -3513,6 +3551,7 @@ public object FfiConverterTypeReport: FfiConverterRustBuffer<Report> {
             FfiConverterMapStringULong.read(buf),
             FfiConverterMapStringULong.read(buf),
             FfiConverterMapStringULong.read(buf),
+            FfiConverterMapStringULong.read(buf),
             FfiConverterSequenceTypeIssue.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
@@ -3525,6 +3564,7 @@ public object FfiConverterTypeReport: FfiConverterRustBuffer<Report> {
             FfiConverterMapStringULong.allocationSize(value.`skipped`) +
             FfiConverterMapStringULong.allocationSize(value.`ignoredElements`) +
             FfiConverterMapStringULong.allocationSize(value.`byType`) +
+            FfiConverterMapStringULong.allocationSize(value.`duplicates`) +
             FfiConverterSequenceTypeIssue.allocationSize(value.`issues`) +
             FfiConverterULong.allocationSize(value.`issuesDropped`) +
             FfiConverterBoolean.allocationSize(value.`balanced`)
@@ -3536,6 +3576,7 @@ public object FfiConverterTypeReport: FfiConverterRustBuffer<Report> {
             FfiConverterMapStringULong.write(value.`skipped`, buf)
             FfiConverterMapStringULong.write(value.`ignoredElements`, buf)
             FfiConverterMapStringULong.write(value.`byType`, buf)
+            FfiConverterMapStringULong.write(value.`duplicates`, buf)
             FfiConverterSequenceTypeIssue.write(value.`issues`, buf)
             FfiConverterULong.write(value.`issuesDropped`, buf)
             FfiConverterBoolean.write(value.`balanced`, buf)
@@ -4243,6 +4284,188 @@ public object FfiConverterTypeConsentMode: FfiConverterRustBuffer<ConsentMode> {
 
     override fun write(value: ConsentMode, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How duplicates (records several sources wrote for the same time) are resolved. Every strategy counts
+ * them per type in `Report.duplicates`; dropped records move from `converted` to `skipped`, so the
+ * report stays `balanced`.
+ */
+sealed class DedupStrategy {
+    
+    /**
+     * Keep every record; only count duplicates.
+     */
+    object KeepAll : DedupStrategy()
+    
+    
+    /**
+     * Where sources overlap, keep the one ranked highest by `patterns` (highest first). A pattern names a
+     * source whose name contains it or whose device name or model equals it, ignoring case
+     * (`"Apple Watch"`, `"iPhone"`, a Health Connect package name); unlisted sources rank lowest and
+     * never drop each other.
+     */
+    data class SourcePriority(
+        /**
+         * Source patterns, highest priority first; at least one, none blank.
+         */
+        val `patterns`: List<kotlin.String>) : DedupStrategy()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Follow the per-category app priority the user set in Health Connect, read from the export (the
+     * `Health Connect.zip` or its bare database) held in memory.
+     */
+    data class HealthConnectPriority(
+        /**
+         * The export's bytes.
+         */
+        val `export`: kotlin.ByteArray) : DedupStrategy()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * `HealthConnectPriority` with the export read from a file path.
+     */
+    data class HealthConnectPriorityFile(
+        /**
+         * Path of the export.
+         */
+        val `path`: kotlin.String) : DedupStrategy()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Per time bucket of `minutes` (buckets start at the Unix epoch: hours and UTC days), keep the source
+     * with the largest total of steps, distance, energy or flights; other kinds drop nothing.
+     */
+    data class MaxPerBucket(
+        /**
+         * Bucket width in minutes, at least 1.
+         */
+        val `minutes`: kotlin.UInt) : DedupStrategy()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDedupStrategy : FfiConverterRustBuffer<DedupStrategy>{
+    override fun read(buf: ByteBuffer): DedupStrategy {
+        return when(buf.getInt()) {
+            1 -> DedupStrategy.KeepAll
+            2 -> DedupStrategy.SourcePriority(
+                FfiConverterSequenceString.read(buf),
+                )
+            3 -> DedupStrategy.HealthConnectPriority(
+                FfiConverterByteArray.read(buf),
+                )
+            4 -> DedupStrategy.HealthConnectPriorityFile(
+                FfiConverterString.read(buf),
+                )
+            5 -> DedupStrategy.MaxPerBucket(
+                FfiConverterUInt.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DedupStrategy): ULong = when(value) {
+        is DedupStrategy.KeepAll -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is DedupStrategy.SourcePriority -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`patterns`)
+            )
+        }
+        is DedupStrategy.HealthConnectPriority -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`export`)
+            )
+        }
+        is DedupStrategy.HealthConnectPriorityFile -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`path`)
+            )
+        }
+        is DedupStrategy.MaxPerBucket -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`minutes`)
+            )
+        }
+    }
+
+    override fun write(value: DedupStrategy, buf: ByteBuffer) {
+        when(value) {
+            is DedupStrategy.KeepAll -> {
+                buf.putInt(1)
+                Unit
+            }
+            is DedupStrategy.SourcePriority -> {
+                buf.putInt(2)
+                FfiConverterSequenceString.write(value.`patterns`, buf)
+                Unit
+            }
+            is DedupStrategy.HealthConnectPriority -> {
+                buf.putInt(3)
+                FfiConverterByteArray.write(value.`export`, buf)
+                Unit
+            }
+            is DedupStrategy.HealthConnectPriorityFile -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`path`, buf)
+                Unit
+            }
+            is DedupStrategy.MaxPerBucket -> {
+                buf.putInt(5)
+                FfiConverterUInt.write(value.`minutes`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
