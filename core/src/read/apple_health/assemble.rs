@@ -316,8 +316,8 @@ impl<R: Read> AppleHealthReader<R> {
         })
     }
 
-    /// Parses the head; a workout's own attributes go to `workout` (an out-parameter rather than part of
-    /// the result, so the `Result<Head, _>` of every record is not copied through a tuple).
+    /// Parses the head; a workout's own attributes go to `workout` (only workouts have them, so they are
+    /// not part of every record's result).
     fn head(
         &mut self,
         e: &BytesStart<'_>,
@@ -585,8 +585,7 @@ impl<R: Read> AppleHealthReader<R> {
         if has_children {
             self.record_children(&mut extras, &mut failed)?;
         }
-        // A head error wins over a child error (both are reported as one failed item). Matched one by
-        // one rather than as a tuple, which would copy the head.
+        // A head error wins over a child error (both are reported as one failed item).
         let mut head = match head {
             Ok(h) => h,
             Err((reason, e)) => return self.fail_item(reason, e),
