@@ -153,6 +153,8 @@ struct Attrs<'a> {
     end: Option<&'a [u8]>,
     /// Workout-only attributes, by name.
     extra: Vec<(&'static str, &'a [u8])>,
+    /// Whether the element is a `Workout` (its `type` is optional).
+    workout: bool,
 }
 
 const WORKOUT_ATTRS: &[&str] = &[
@@ -270,7 +272,10 @@ impl<R: Read> AppleHealthReader<R> {
         elem: &str,
         workout: bool,
     ) -> std::result::Result<Attrs<'a>, ItemError> {
-        let mut a = Attrs::default();
+        let mut a = Attrs {
+            workout,
+            ..Attrs::default()
+        };
         for attr in RawAttrs::new(e.attributes_raw()) {
             let (key, v) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
@@ -311,20 +316,22 @@ impl<R: Read> AppleHealthReader<R> {
         })
     }
 
+    /// Parses the head; a workout's own attributes go to `workout` (only workouts have them, so they are
+    /// not part of every record's result).
     fn head(
         &mut self,
         e: &BytesStart<'_>,
         elem: &str,
-        workout: bool,
-    ) -> std::result::Result<(Head, WorkoutAttrs), ItemError> {
-        let a = self.collect_attrs(e, elem, workout)?;
+        workout: Option<&mut WorkoutAttrs>,
+    ) -> std::result::Result<Head, ItemError> {
+        let a = self.collect_attrs(e, elem, workout.is_some())?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
         let kind = match a.type_ {
             Some(t) => match self.st.kinds.get(t) {
                 Ok(e) => e,
                 Err(w) => return Err(bad_text(self, w)),
             },
-            None if workout => Arc::new(KindEntry {
+            None if a.workout => Arc::new(KindEntry {
                 raw: Vec::new(),
                 class: Class::Other(other_kind("HKWorkoutTypeIdentifier")),
                 text: "".into(),
@@ -365,22 +372,20 @@ impl<R: Read> AppleHealthReader<R> {
             Some(c) => Some(self.timestamp(Some(c), "creationDate")?),
             None => None,
         };
-        let mut extra = Vec::with_capacity(a.extra.len());
-        for (k, v) in &a.extra {
-            extra.push((*k, text(v).map_err(|w| bad_text(self, w))?.into_owned()));
+        if let Some(out) = workout {
+            for (k, v) in &a.extra {
+                out.push((*k, text(v).map_err(|w| bad_text(self, w))?.into_owned()));
+            }
         }
-        Ok((
-            Head {
-                kind,
-                value,
-                unit,
-                source,
-                start,
-                end,
-                creation,
-            },
-            extra,
-        ))
+        Ok(Head {
+            kind,
+            value,
+            unit,
+            source,
+            start,
+            end,
+            creation,
+        })
     }
 
     /// Next child element of the current element, or `None` at its end tag.
@@ -578,16 +583,15 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     pub(super) fn record(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
-        let head = self.head(start, "Record", false);
+        let head = self.head(start, "Record", None);
         let mut extras = Extras::default();
         let mut failed = None;
         if has_children {
             self.record_children(&mut extras, &mut failed)?;
         }
-        // A head error wins over a child error (both are reported as one failed item). Matched one by
-        // one rather than as a tuple, which would copy the head.
+        // A head error wins over a child error (both are reported as one failed item).
         let mut head = match head {
-            Ok((h, _)) => h,
+            Ok(h) => h,
             Err((reason, e)) => return self.fail_item(reason, e),
         };
         if let Some((reason, e)) = failed {
@@ -742,7 +746,7 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     pub(super) fn correlation(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
-        let head = self.head(start, "Correlation", false);
+        let head = self.head(start, "Correlation", None);
         let mut extras = Extras::default();
         let mut failed: Option<ItemError> = None;
         let mut children: Vec<Head> = Vec::new();
@@ -758,8 +762,8 @@ impl<R: Read> AppleHealthReader<R> {
                         }
                     }
                     b"Record" => {
-                        match self.head(&e, "Record", false) {
-                            Ok((h, _)) if children.len() < MAX_CHILDREN => children.push(h),
+                        match self.head(&e, "Record", None) {
+                            Ok(h) if children.len() < MAX_CHILDREN => children.push(h),
                             Ok(_) => self.report.ignore_element("Correlation/Record(over limit)"),
                             Err(err) => {
                                 failed.get_or_insert(err);
@@ -776,7 +780,7 @@ impl<R: Read> AppleHealthReader<R> {
             }
         }
         let mut head = match (head, failed) {
-            (Ok((h, _)), None) => h,
+            (Ok(h), None) => h,
             (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
         };
         if &*head.kind.text != "HKCorrelationTypeIdentifierBloodPressure" {
@@ -847,7 +851,8 @@ impl<R: Read> AppleHealthReader<R> {
     }
 
     pub(super) fn workout(&mut self, start: &BytesStart<'_>, has_children: bool) -> Result<()> {
-        let head = self.head(start, "Workout", true);
+        let mut extra = WorkoutAttrs::new();
+        let head = self.head(start, "Workout", Some(&mut extra));
         let mut extras = Extras::default();
         let mut failed: Option<ItemError> = None;
         let mut stats = WorkoutTotals::default();
@@ -903,7 +908,7 @@ impl<R: Read> AppleHealthReader<R> {
                 }
             }
         }
-        let (mut head, extra) = match (head, failed) {
+        let mut head = match (head, failed) {
             (Ok(h), None) => h,
             (Err((reason, e)), _) | (Ok(_), Some((reason, e))) => return self.fail_item(reason, e),
         };

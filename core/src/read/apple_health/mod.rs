@@ -30,6 +30,9 @@
 //! * Unknown elements and attributes are counted in `ignored_elements` (`Record@foo`).
 //! * Forbidden control characters are removed before tokenising and counted as
 //!   `ignored_elements["#control-character"]`; the DTD is skipped, `<!ENTITY` refused ([`input`]).
+//! * One XML token — a start tag with its attributes, a text run, a comment, or an element skipped whole —
+//!   may be at most `limits.max_token_bytes` (16 MiB): longer is `LimitExceeded { limit: TokenBytes }`
+//!   naming the element, raised before quick-xml has buffered it (`input::TokenGuard`).
 //!
 //! Errors name an [`Location::XmlPath`] (`/HealthData/Record[12]`, the n-th `Record`) with the line where
 //! the parser stopped; lines are counted as bytes pass, and resolved only when a location is needed.
