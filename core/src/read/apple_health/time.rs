@@ -161,11 +161,18 @@ impl DateCache {
 /// instant on its own (a sleep session can start in winter time and end in summer time). Without it only
 /// zones whose offset has been fixed since 1970 resolve ([`fixed_zone_offset`]). `None`: an unknown name
 /// (or a zone with daylight saving without `tz`); the reader then keeps the offset as written and says so.
+///
+/// Offsets are cut to whole minutes: before standard time (Tokyo until 1888) zones had a local mean time
+/// such as +09:18:59, and FHIR (like ISO 8601 profiles generally) writes offsets as ±hh:mm only — a
+/// seconds part would be lost on the way through FHIR. The instant itself never changes.
 #[cfg(feature = "tz")]
 pub(crate) fn zone_offset_at(zone: &str, utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
     use chrono::{Offset, TimeZone};
     match zone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => Some(tz.offset_from_utc_datetime(utc).fix()),
+        Ok(tz) => {
+            let secs = tz.offset_from_utc_datetime(utc).fix().local_minus_utc();
+            FixedOffset::east_opt(secs - secs % 60)
+        }
         Err(_) => fixed_zone_offset(zone),
     }
 }
