@@ -947,3 +947,25 @@ fn throughput() {
         fhir.len() / 1024
     );
 }
+
+/// An item whose code system is not the 特定健診 item OID stays a checkup item through FHIR: the reader
+/// takes every Observation the checkup Composition lists as an item (found by the fuzzer, fuzz_a49f328f).
+#[test]
+fn item_under_another_code_system_survives_the_fhir_round_trip() {
+    let mut r = read_one(SAMPLE);
+    r.results[0].code_system = "1.2.392.200119.6.9999".to_owned();
+    for format in [OutputFormat::Ndjson, OutputFormat::BundleCollection] {
+        let bytes = to_vec(&[Record::from(r.clone())], WriteOptions::new(format)).unwrap();
+        let back = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+        assert!(back.report.ignored_elements.is_empty(), "{:?}", back.report);
+        let checkups: Vec<&CheckupReport> = back
+            .records
+            .iter()
+            .filter_map(|rec| match rec {
+                Record::Checkup(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(checkups, vec![&r], "{format:?}");
+    }
+}

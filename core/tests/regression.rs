@@ -105,6 +105,15 @@ fn fuzz_727a9396() {
     replay("roundtrip_records", "727a9396");
 }
 
+/// A 特定健診 CDA whose item @codeSystem was not the item OID (mutated to `1.2.392.200119.6.)005`):
+/// the checkup item was written with that system and read back as a lifelog Observation, losing its
+/// interpretation, method and reference range. The FHIR reader now takes an Observation listed in the
+/// checkup Composition's sections as a checkup item whatever its code system.
+#[test]
+fn fuzz_a49f328f() {
+    replay("roundtrip_records", "a49f328f");
+}
+
 /// Hang in the harness, not in phrkit: proptest's PassThrough RNG returns zeros once the input is used
 /// up and rand's uniform sampler rejects an all-zero draw forever. Now seeded ChaCha (see
 /// `fuzzing::roundtrip_generated`).

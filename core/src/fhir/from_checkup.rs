@@ -347,7 +347,19 @@ impl CheckupAssembler {
         true
     }
 
-    /// Takes in an item or group Observation (the caller checked [`is_checkup_observation`]).
+    /// Whether the eCheckup Composition being collected lists this Observation in a section: then it is a
+    /// checkup item whatever its code system (a CDA may carry an item code under another system, and the
+    /// round trip must not turn it into a lifelog Observation).
+    pub(crate) fn lists(&self, o: &m::Observation<'_>, place: &ResourcePlace) -> bool {
+        self.pending.as_ref().is_some_and(|p| {
+            keys(place, "Observation", o.id.as_deref())
+                .iter()
+                .any(|k| p.header.sections.contains_key(k))
+        })
+    }
+
+    /// Takes in an item or group Observation (the caller checked [`is_checkup_observation`] or
+    /// [`CheckupAssembler::lists`]).
     pub(crate) fn observation(
         &mut self,
         o: &m::Observation<'_>,

@@ -347,7 +347,9 @@ impl FhirDecoder {
         match resource_type.as_str() {
             "Observation" => {
                 let obs: m::Observation<'_> = self.parse(bytes, "Observation", place)?;
-                if super::from_checkup::is_checkup_observation(&obs) {
+                if super::from_checkup::is_checkup_observation(&obs)
+                    || self.checkup.lists(&obs, place)
+                {
                     self.checkup.observation(&obs, place, &mut self.report)?;
                     self.report.converted("checkup-observation");
                     return Ok(Decoded::Absorbed);

@@ -32,6 +32,16 @@ fn at(path: &str, node: &Node) -> Location {
     }
 }
 
+/// ISO OID syntax: arcs of digits without leading zeros, separated by dots, the first arc 0, 1 or 2.
+fn is_oid(s: &str) -> bool {
+    let mut arcs = s.split('.');
+    let first_ok = matches!(arcs.next(), Some("0" | "1" | "2"));
+    let rest_ok = arcs.all(|a| {
+        !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) && (a == "0" || !a.starts_with('0'))
+    });
+    first_ok && rest_ok && s.contains('.')
+}
+
 fn err(path: &str, node: &Node, reason: &str) -> Error {
     Error::format(FORMAT_CDA, at(path, node), reason)
 }
@@ -399,11 +409,13 @@ fn observation(
     let mut r = CheckupResult::new(code, CheckupValue::Text(String::new()));
     r.value = None;
     r.section = section.to_owned();
-    // Rule R1: the schema default when @codeSystem is absent.
-    r.code_system = code_node
-        .attr("codeSystem")
-        .unwrap_or(ITEM_CODE_SYSTEM)
-        .to_owned();
+    // Rule R1: the schema default when @codeSystem is absent. A present one must be an OID: it becomes a
+    // `urn:oid:` system in FHIR, which allows nothing else.
+    let code_system = code_node.attr("codeSystem").unwrap_or(ITEM_CODE_SYSTEM);
+    if !is_oid(code_system) {
+        return Err(err(path, code_node, "@codeSystem is not an OID"));
+    }
+    r.code_system = code_system.to_owned();
     r.display = code_node.attr("displayName").map(str::to_owned);
     let item = match terminology::classify(code) {
         ItemClass::Current(i) => Some(i),
@@ -646,5 +658,29 @@ fn merge_legacy_doctor_names(results: &mut Vec<CheckupResult>, report: &mut Repo
     drop.sort_unstable();
     for i in drop.into_iter().rev() {
         results.remove(i);
+    }
+}
+
+#[cfg(test)]
+mod oid_tests {
+    use super::is_oid;
+
+    #[test]
+    fn oids_are_recognised_by_their_syntax() {
+        for ok in ["1.2.392.200119.6.1005", "2.16.840.1.113883.5.25", "0.0"] {
+            assert!(is_oid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "1",
+            "3.1",
+            "1.2.392.200119.6.)005",
+            "1..2",
+            "1.02",
+            "1.2.",
+            "urn:oid:1.2",
+        ] {
+            assert!(!is_oid(bad), "{bad}");
+        }
     }
 }
