@@ -969,3 +969,31 @@ fn item_under_another_code_system_survives_the_fhir_round_trip() {
         assert_eq!(checkups, vec![&r], "{format:?}");
     }
 }
+
+/// A ticket naming an insurer on a report that has none keeps its insurer through FHIR, and the report
+/// does not gain one (the payor is written as an identifier, not an Organization; fuzz_34563f8d).
+#[test]
+fn ticket_insurer_without_a_report_insurer_survives_the_fhir_round_trip() {
+    let mut r = read_one(SAMPLE);
+    r.subject.insured_id = None;
+    r.insurer_number = None;
+    let ticket = r.ticket.as_mut().unwrap();
+    ticket.insurer = Some("00263129".to_owned());
+    for format in [OutputFormat::Ndjson, OutputFormat::BundleCollection] {
+        let bytes = to_vec(&[Record::from(r.clone())], WriteOptions::new(format)).unwrap();
+        let back = read_slice(&bytes, &ReadOptions::strict()).unwrap();
+        let Some(Record::Checkup(c)) = back
+            .records
+            .iter()
+            .find(|x| matches!(x, Record::Checkup(_)))
+        else {
+            panic!("no checkup read back");
+        };
+        assert_eq!(c.insurer_number, None, "{format:?}");
+        assert_eq!(
+            c.ticket.as_ref().unwrap().insurer.as_deref(),
+            Some("00263129")
+        );
+        assert_eq!(**c, r, "{format:?}");
+    }
+}

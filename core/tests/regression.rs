@@ -114,6 +114,14 @@ fn fuzz_a49f328f() {
     replay("roundtrip_records", "a49f328f");
 }
 
+/// A 特定健診 report whose subject carries no insurer number but whose 受診券 names one: the writer gave
+/// the Coverage no payor, so the ticket's insurer was lost through FHIR. The ticket's insurer now gets an
+/// Organization of its own whenever the report has none (or another one).
+#[test]
+fn fuzz_34563f8d() {
+    replay("roundtrip_records", "34563f8d");
+}
+
 /// Hang in the harness, not in phrkit: proptest's PassThrough RNG returns zeros once the input is used
 /// up and rand's uniform sampler rejects an all-zero draw forever. Now seeded ChaCha (see
 /// `fuzzing::roundtrip_generated`).

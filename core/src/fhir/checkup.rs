@@ -551,7 +551,7 @@ fn encounter(
 fn coverage(
     t: &crate::record::CheckupTicket,
     patient: &str,
-    payor: Option<&str>,
+    payor: Option<&Payor>,
     opts: &ResourceOptions,
 ) -> EncodedResource {
     let head = profile_head(&format!("{ECHECKUP_SD}JP_CoverageService_eCheckupGeneral"));
@@ -572,12 +572,26 @@ fn coverage(
     if let Some(p) = payor {
         j.key_array("payor");
         j.begin_object();
-        j.field_str("reference", p);
+        match p {
+            Payor::Reference(r) => j.field_str("reference", r),
+            Payor::Insurer(number) => {
+                j.key_object("identifier");
+                j.field_str("system", INSURER_ID_SYSTEM);
+                j.field_str("value", number);
+                j.end_object();
+            }
+        }
         j.end_object();
         j.end_array();
     }
     j.end_object();
     finish("Coverage", &head, &body, &[], opts)
+}
+
+/// Who pays under a 受診券 Coverage: a reference to an insurer Organization, or only the insurer number.
+enum Payor {
+    Reference(String),
+    Insurer(String),
 }
 
 /// A battery group being assembled: group number, FHIR section, members (relation, reference).
@@ -621,17 +635,21 @@ pub fn encode_report(
     let encounter_ref = reference_of(&enc);
     out.push(enc);
     if let Some(t) = &r.ticket {
+        // The ticket's insurer: the report's insurer Organization when they agree; an Organization of its
+        // own when they differ; only its identifier when the report has no insurer — an Organization
+        // would then be read back as the report's insurer.
         let payor = match (&t.insurer, r.insurer()) {
-            (Some(ti), Some(ri)) if ti != ri => {
+            (Some(ti), Some(ri)) if ti == ri => insurer.clone().map(Payor::Reference),
+            (Some(ti), Some(_)) => {
                 let e = insurer_organization(ti, opts);
                 let rf = reference_of(&e);
                 out.push(e);
-                Some(rf)
+                Some(Payor::Reference(rf))
             }
-            (Some(_), _) => insurer.clone(),
+            (Some(ti), None) => Some(Payor::Insurer(ti.clone())),
             (None, _) => None,
         };
-        out.push(coverage(t, &patient, payor.as_deref(), opts));
+        out.push(coverage(t, &patient, payor.as_ref(), opts));
     }
     // Items, then groups over them, collecting section membership.
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();

@@ -336,7 +336,14 @@ impl CheckupAssembler {
                 .as_ref()
                 .and_then(|p| p.end.as_deref())
                 .and_then(date10),
-            insurer: None,
+            // An identifier-only payor is the ticket's own insurer (no Organization was written for it).
+            insurer: c
+                .payor
+                .iter()
+                .filter_map(|r| r.identifier.as_ref())
+                .find(|i| i.system.as_deref() == Some(INSURER_ID_SYSTEM))
+                .and_then(|i| i.value.as_deref())
+                .map(str::to_owned),
         };
         let payor = c
             .payor
@@ -462,7 +469,7 @@ impl CheckupAssembler {
         r.custodian = org(&h.custodian_ref).map(|o| o.0.clone());
         r.performer = org(&provider).map(|o| o.0.clone());
         r.ticket = p.coverages.into_iter().next().map(|(mut t, payor)| {
-            t.insurer = org(&payor).and_then(|o| o.1.clone());
+            t.insurer = org(&payor).and_then(|o| o.1.clone()).or(t.insurer.take());
             t
         });
         let mut results = p.results;

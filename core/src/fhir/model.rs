@@ -315,7 +315,17 @@ pub struct Coverage<'a> {
     #[serde(borrow)]
     pub period: Option<Period<'a>>,
     #[serde(borrow, default)]
-    pub payor: Vec<Reference<'a>>,
+    pub payor: Vec<PayorReference<'a>>,
+}
+
+/// `Coverage.payor`: a reference to the insurer Organization, or only the insurer's identifier (phrkit
+/// writes the identifier form when the ticket's insurer is not the report's insurer Organization).
+#[derive(Deserialize, Debug)]
+pub struct PayorReference<'a> {
+    #[serde(borrow)]
+    pub reference: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub identifier: Option<Identifier<'a>>,
 }
 
 #[derive(Deserialize, Debug)]
