@@ -57,8 +57,16 @@ pub fn read_document(mut r: impl Read, max_document: u64, rule: TokenRule) -> Re
     Ok(out)
 }
 
+/// A limit reported by a guarded zip stream stays a typed limit; any other failure is the I/O error it is.
 fn io_error(e: io::Error) -> Error {
-    super::container::map_io_error(&e).unwrap_or_else(|| Error::from(e))
+    let guarded = e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<super::container::GuardError>());
+    if guarded {
+        super::container::map_io_error(&e).unwrap_or_else(|| Error::from(e))
+    } else {
+        Error::from(e)
+    }
 }
 
 /// Incremental token scanner; state carries over chunk boundaries.

@@ -237,11 +237,7 @@ pub fn open_slice<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
 }
 
 fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn RecordReader + 'a>> {
-    let format = match opts.format {
-        Some(f) => f,
-        None if is_zip(bytes) => zip_format(None, bytes),
-        None => detect_format(None, bytes)?,
-    };
+    let format = choose_format(opts, None, bytes)?;
     let cursor = || std::io::Cursor::new(bytes);
     if format == Format::AppleHealthZip && opts.format.is_none() {
         return apple_or_takeout_zip(
@@ -256,25 +252,22 @@ fn open_slice_raw<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Box<dyn Rec
         );
     }
     match format {
-        Format::FhirJson => Ok(Box::new(fhir_json::read_document(bytes, opts)?)),
+        // The caller holds the bytes already: the same one-document readers as for a stream.
+        Format::FhirJson
+        | Format::TakeoutJson
+        | Format::DeviceCsv
+        | Format::MynaExpenseCsv
+        | Format::KenshinCdaXml => open_document(bytes, format, None, opts),
         Format::FhirNdjson => Ok(Box::new(fhir_json::NdjsonReader::new(bytes, opts.clone()))),
-        Format::KenshinCdaXml => Ok(Box::new(kenshin_cda::read_document(bytes, opts)?)),
         Format::KenshinArchive => Ok(Box::new(kenshin_cda::KenshinArchiveReader::new(
-            std::io::Cursor::new(bytes),
+            cursor(),
             opts.clone(),
         )?)),
-        Format::MynaExpenseCsv => Ok(Box::new(myna_portal::expense_csv::read(bytes, opts)?)),
         Format::Mapped => Err(mapped_needs_mapping()),
         Format::AppleHealthXml => Ok(Box::new(apple_health::AppleHealthReader::new(
             bytes,
             opts.clone(),
         )?)),
-        Format::DeviceCsv => Ok(Box::new(device_csv::DeviceCsvReader::new(
-            bytes,
-            opts,
-            &device_csv::DeviceCsvOptions::default(),
-        )?)),
-        Format::TakeoutJson => Ok(Box::new(takeout::TakeoutReader::new(bytes, opts, None)?)),
         Format::AppleHealthZip => Ok(Box::new(apple_health::open_zip(cursor(), cursor(), opts)?)),
         Format::TakeoutZip => Ok(Box::new(takeout::TakeoutZipReader::new(
             cursor(),
@@ -542,17 +535,7 @@ fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usi
 
 /// Reads a whole input, refusing more than `max` bytes.
 pub fn read_bounded(r: impl std::io::Read, max: u64) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    r.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(Error::limit(
-            crate::error::Limit::DocumentBytes,
-            max,
-            crate::Location::None,
-        ));
-    }
-    Ok(bytes)
+    guarded::read_document(r, max, guarded::TokenRule::Whole)
 }
 
 /// Reads a whole file into a [`Dataset`].
