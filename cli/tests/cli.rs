@@ -284,6 +284,24 @@ fn convert_with_source_priority_keeps_the_highest_ranked_source_and_reports_the_
     );
 }
 
+/// Deduplication reads its input twice: from stdin the input is held in memory first, with the same result.
+#[test]
+fn convert_from_stdin_with_source_priority_matches_the_file_read() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/apple_health/multi_source.xml"
+    ))
+    .unwrap();
+    let out = phrkit(
+        &["convert", "-", "--source-priority", "Apple Watch, iPhone"],
+        Some(&bytes),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(step_values(&out.stdout), vec![50, 90, 100, 250, 260, 300]);
+    assert!(stderr.contains("converted 11, skipped 5"), "{stderr}");
+}
+
 #[test]
 fn convert_with_keep_all_keeps_every_step_record_and_counts_duplicates() {
     let out = phrkit(&["convert", MULTI_SOURCE, "--dedup", "keep-all"], None);

@@ -32,7 +32,7 @@ pub fn check(
         at(at_s)?,
     );
     let ropts = options(None, false);
-    let input = Input::open(input, &ropts)?;
+    let input = Input::open(input);
     let mut reader = input.reader(&ropts)?;
     let mut filter = ConsentFilter::new(&ctx)?;
     while let Some(r) = reader.next_record()? {

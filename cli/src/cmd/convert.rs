@@ -55,7 +55,7 @@ pub fn run(
     consent: &ConsentArgs,
 ) -> phrkit::Result<i32> {
     let opts = options(o.from, o.strict);
-    let mut input = Input::open(input, &opts)?;
+    let mut input = Input::open(input);
     if o.dedup.is_some() {
         // Deduplication reads twice (an index, then the records): stdin is held in memory for it.
         input = input.rereadable(&opts)?;

@@ -16,11 +16,11 @@ pub enum Input {
 
 impl Input {
     /// Opens `path` (`-` = stdin).
-    pub fn open(path: &Path, _opts: &ReadOptions) -> phrkit::Result<Input> {
+    pub fn open(path: &Path) -> Input {
         if path.as_os_str() == "-" {
-            Ok(Input::Stdin)
+            Input::Stdin
         } else {
-            Ok(Input::Path(path.to_owned()))
+            Input::Path(path.to_owned())
         }
     }
 

@@ -25,7 +25,7 @@ struct TypeSummary {
 /// Runs the summary; returns the exit code.
 pub fn run(input: &Path, from: Option<From>, as_json: bool) -> phrkit::Result<i32> {
     let opts = options(from, false);
-    let input = Input::open(input, &opts)?;
+    let input = Input::open(input);
     let mut reader = input.reader(&opts)?;
     let mut types: BTreeMap<String, TypeSummary> = BTreeMap::new();
     let mut subjects = 0u64;

@@ -50,7 +50,7 @@ pub fn run(
     from: Option<From>,
 ) -> phrkit::Result<i32> {
     let ropts = options(from, false);
-    let input = Input::open(input, &ropts)?;
+    let input = Input::open(input);
     let mut reader = input.reader(&ropts)?;
     let wopts = write_options(to, false);
     let out = std::io::BufWriter::new(output_stream(output)?);

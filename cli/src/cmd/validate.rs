@@ -8,7 +8,7 @@ use crate::args::From;
 /// Runs validation; returns the exit code.
 pub fn run(input: &Path, from: Option<From>) -> phrkit::Result<i32> {
     let opts = options(from, false);
-    let input = Input::open(input, &opts)?;
+    let input = Input::open(input);
     let mut reader = input.reader(&opts)?;
     while reader.next_record()?.is_some() {}
     let report = reader.report();

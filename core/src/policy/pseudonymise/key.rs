@@ -146,6 +146,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_files_are_read_up_to_64_kib_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.key");
+        std::fs::write(&ok, [7u8; 32]).unwrap();
+        assert!(PseudonymKey::from_file(&ok).is_ok());
+        let big = dir.path().join("big.key");
+        std::fs::write(&big, vec![7u8; 64 * 1024 + 1]).unwrap();
+        let e = PseudonymKey::from_file(&big).err().unwrap();
+        assert!(matches!(e.kind(), crate::ErrorKind::Key(_)), "{e}");
+        assert!(e.to_string().contains("64 KiB"), "{e}");
+    }
+
+    #[test]
     fn short_keys_are_rejected_without_echoing_them() {
         let e = PseudonymKey::from_text("short-secret").err().unwrap();
         assert!(e.to_string().contains("12 bytes"));
