@@ -188,89 +188,39 @@ pub(crate) fn find_apple_main<R: Read + Seek>(
     report: &mut Report,
 ) -> Result<Option<MainEntry>> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(e, None))?;
-    if archive.len() as u64 > limits.max_entries {
-        return Err(Error::limit(
-            Limit::ArchiveEntries,
-            limits.max_entries,
-            Location::None,
-        ));
+    let (entries, unusable) = checked_entries_in(&mut archive, limits)?;
+    for name in unusable {
+        report.ignore_element(side_file_kind(&name.to_lowercase()).unwrap_or("side-file:other"));
     }
-    let mut declared_total: u64 = 0;
     let mut main = None;
-    for i in 0..archive.len() {
-        let (name, size, compressed, is_dir, method, crc, data_start, encrypted) = {
-            let f = archive.by_index_raw(i).map_err(|e| zip_error(e, None))?;
-            (
-                f.name().to_owned(),
-                f.size(),
-                f.compressed_size(),
-                f.is_dir(),
-                f.compression(),
-                f.crc32(),
-                f.data_start(),
-                f.encrypted(),
-            )
-        };
-        if unsafe_path(&name) {
-            return Err(entry_error(
-                &name,
-                "entry path escapes the archive (.. or absolute)",
-            ));
-        }
-        declared_total = declared_total.saturating_add(size);
-        if declared_total > limits.max_total_bytes {
-            return Err(
-                Error::limit(Limit::ArchiveBytes, limits.max_total_bytes, Location::None)
-                    .in_zip_entry(&name),
-            );
-        }
-        if size > RATIO_GRACE_BYTES && size / compressed.max(1) > limits.max_ratio {
-            return Err(
-                Error::limit(Limit::CompressionRatio, limits.max_ratio, Location::None)
-                    .in_zip_entry(&name),
-            );
-        }
-        if is_dir {
-            continue;
-        }
-        let lower = name.to_lowercase();
-        if let Some(kind) = side_file_kind(&lower) {
+    for (i, entry) in entries {
+        if let Some(kind) = side_file_kind(&entry.name.to_lowercase()) {
             report.ignore_element(kind);
             continue;
         }
-        if main.is_some()
-            || encrypted
-            || !matches!(
-                method,
-                CompressionMethod::Stored | CompressionMethod::Deflated
-            )
-        {
+        if main.is_some() || !is_health_data(&sniff(&mut archive, i, &entry.name)?) {
             report.ignore_element("side-file:other");
             continue;
         }
-        let mut head = Vec::new();
-        {
-            let f = archive.by_index(i).map_err(|e| zip_error(e, Some(&name)))?;
-            f.take(SNIFF_BYTES).read_to_end(&mut head).map_err(|e| {
-                map_io_error(&e)
-                    .unwrap_or_else(|| Error::from(e))
-                    .in_zip_entry(&name)
-            })?;
-        }
-        if is_health_data(&head) {
-            main = Some(MainEntry {
-                name,
-                data_start,
-                compressed,
-                size,
-                method,
-                crc,
-            });
-        } else {
-            report.ignore_element("side-file:other");
-        }
+        main = Some(entry);
     }
     Ok(main)
+}
+
+/// The first [`SNIFF_BYTES`] of entry `i`, inflated.
+fn sniff<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    i: usize,
+    name: &str,
+) -> Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let f = archive.by_index(i).map_err(|e| zip_error(e, Some(name)))?;
+    f.take(SNIFF_BYTES).read_to_end(&mut head).map_err(|e| {
+        map_io_error(&e)
+            .unwrap_or_else(|| Error::from(e))
+            .in_zip_entry(name)
+    })?;
+    Ok(head)
 }
 
 /// Scans the central directory with the same path and limit checks as [`find_apple_main`] and returns the
@@ -307,6 +257,18 @@ pub(crate) fn checked_entries<R: Read + Seek>(
     limits: &ArchiveLimits,
 ) -> Result<(Vec<MainEntry>, Vec<String>)> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(e, None))?;
+    let (entries, unusable) = checked_entries_in(&mut archive, limits)?;
+    Ok((entries.into_iter().map(|(_, e)| e).collect(), unusable))
+}
+
+/// An entry that passed the checks, with its index in the central directory.
+type IndexedEntry = (usize, MainEntry);
+
+/// [`checked_entries`] over an open archive, each entry with its index (for readers that sniff entries).
+fn checked_entries_in<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    limits: &ArchiveLimits,
+) -> Result<(Vec<IndexedEntry>, Vec<String>)> {
     if archive.len() as u64 > limits.max_entries {
         return Err(Error::limit(
             Limit::ArchiveEntries,
@@ -352,14 +314,17 @@ pub(crate) fn checked_entries<R: Read + Seek>(
             unusable.push(name);
             continue;
         }
-        entries.push(MainEntry {
-            name,
-            data_start: f.data_start(),
-            compressed: f.compressed_size(),
-            size: f.size(),
-            method: f.compression(),
-            crc: f.crc32(),
-        });
+        entries.push((
+            i,
+            MainEntry {
+                name,
+                data_start: f.data_start(),
+                compressed: f.compressed_size(),
+                size: f.size(),
+                method: f.compression(),
+                crc: f.crc32(),
+            },
+        ));
     }
     Ok((entries, unusable))
 }
