@@ -122,6 +122,14 @@ fn fuzz_34563f8d() {
     replay("roundtrip_records", "34563f8d");
 }
 
+/// A 特定健診 CDA without a usable document effectiveTime: FHIR's required Composition.date was written from
+/// the checkup date and read back as the document date. The CDA reader now takes the checkup date as the
+/// document date when the document has none (Info issue `document-date-missing`).
+#[test]
+fn fuzz_16fadcdd() {
+    replay("roundtrip_records", "16fadcdd");
+}
+
 /// Hang in the harness, not in phrkit: proptest's PassThrough RNG returns zeros once the input is used
 /// up and rand's uniform sampler rejects an all-zero draw forever. Now seeded ChaCha (see
 /// `fuzzing::roundtrip_generated`).

@@ -143,7 +143,18 @@ pub(crate) fn map_document(root: &Node, report: &mut Report) -> Result<CheckupRe
     r.insurer_number = insurer_number;
     r.document_id = document_id;
     r.report_category = report_category;
-    r.created = created;
+    // ClinicalDocument.effectiveTime is required; without it the document date is the checkup date, as
+    // every writer (FHIR Composition.date, the CDA writer) would render it anyway — read it so here, so a
+    // round trip through FHIR gives back the same record.
+    if created.is_none() {
+        report.issue(
+            Severity::Info,
+            "document-date-missing",
+            Location::None,
+            "document effectiveTime missing or empty; the checkup date is used",
+        );
+    }
+    r.created = created.or(Some(exam_date));
     r.program = program;
     r.author_time = author
         .and_then(|a| a.child("time"))
