@@ -105,10 +105,18 @@ impl Report {
 
     /// Counts an ignored element path.
     pub fn ignore_element(&mut self, path: &str) {
-        if let Some(n) = self.ignored_elements.get_mut(path) {
-            *n += 1;
+        self.ignore_elements(path, 1);
+    }
+
+    /// Counts `n` ignored elements at one path (nothing if `n` is 0).
+    pub fn ignore_elements(&mut self, path: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some(count) = self.ignored_elements.get_mut(path) {
+            *count += n;
         } else {
-            self.ignored_elements.insert(path.to_owned(), 1);
+            self.ignored_elements.insert(path.to_owned(), n);
         }
     }
 

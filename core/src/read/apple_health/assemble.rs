@@ -8,9 +8,10 @@ use std::sync::Arc;
 use quick_xml::events::BytesStart;
 use rust_decimal::Decimal;
 
-use super::attrs::RawAttrs;
+use super::attrs::{Malformed, RawAttrs};
 use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
+use super::fast::{FastRecord, Pair};
 use super::sleep::{stage, SleepGrouper};
 use super::time::{parse_date, zone_offset_at, DateCache};
 use super::units::{apple_quantity, plain_quantity, Spelling, UnitCache};
@@ -25,6 +26,10 @@ use crate::report::Severity;
 
 /// Children kept per correlation, and entries per workout's metadata (bounded memory per element).
 const MAX_CHILDREN: usize = 256;
+
+/// Where beat-to-beat lists and their beats are counted as ignored elements.
+const HRV_LIST: &str = "Record/HeartRateVariabilityMetadataList";
+const BEAT: &str = "Record/HeartRateVariabilityMetadataList/InstantaneousBeatsPerMinute";
 
 /// Mutable state shared by all elements of one document.
 #[derive(Default)]
@@ -268,7 +273,7 @@ impl<R: Read> AppleHealthReader<R> {
 
     fn collect_attrs<'a>(
         &mut self,
-        e: &'a BytesStart<'_>,
+        attrs: impl Iterator<Item = std::result::Result<Pair<'a>, Malformed>>,
         elem: &str,
         workout: bool,
     ) -> std::result::Result<Attrs<'a>, ItemError> {
@@ -276,7 +281,7 @@ impl<R: Read> AppleHealthReader<R> {
             workout,
             ..Attrs::default()
         };
-        for attr in RawAttrs::new(e.attributes_raw()) {
+        for attr in attrs {
             let (key, v) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
             let slot = match key {
@@ -324,7 +329,17 @@ impl<R: Read> AppleHealthReader<R> {
         elem: &str,
         workout: Option<&mut WorkoutAttrs>,
     ) -> std::result::Result<Head, ItemError> {
-        let a = self.collect_attrs(e, elem, workout.is_some())?;
+        self.head_from(RawAttrs::new(e.attributes_raw()), elem, workout)
+    }
+
+    /// [`Self::head`] from the attributes however they were split (tokenizer or fast lane).
+    fn head_from<'a>(
+        &mut self,
+        attrs: impl Iterator<Item = std::result::Result<Pair<'a>, Malformed>>,
+        elem: &str,
+        workout: Option<&mut WorkoutAttrs>,
+    ) -> std::result::Result<Head, ItemError> {
+        let a = self.collect_attrs(attrs, elem, workout.is_some())?;
         let bad_text = |s: &Self, why: &'static str| ("invalid-text", s.invalid(why));
         let kind = match a.type_ {
             Some(t) => match self.st.kinds.get(t) {
@@ -414,14 +429,15 @@ impl<R: Read> AppleHealthReader<R> {
         Ok(())
     }
 
+    /// One `MetadataEntry`, from its raw attribute bytes.
     fn metadata_entry(
         &mut self,
-        e: &BytesStart<'_>,
+        raw_attrs: &[u8],
         extras: &mut Extras,
     ) -> std::result::Result<(), ItemError> {
         let mut key = None;
         let mut value = None;
-        for attr in RawAttrs::new(e.attributes_raw()) {
+        for attr in RawAttrs::new(raw_attrs) {
             let (attr_key, attr_value) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
             let decoded = text(attr_value)
@@ -494,7 +510,6 @@ impl<R: Read> AppleHealthReader<R> {
         extras: &mut Extras,
         failed: &mut Option<ItemError>,
     ) -> Result<()> {
-        const BEAT: &str = "Record/HeartRateVariabilityMetadataList/InstantaneousBeatsPerMinute";
         let mut in_list = false;
         loop {
             let (e, has_children) = match self.next_child(buf)? {
@@ -511,7 +526,7 @@ impl<R: Read> AppleHealthReader<R> {
                     self.report.ignore_element(BEAT);
                 }
                 b"MetadataEntry" if !in_list => {
-                    if let Err(err) = self.metadata_entry(&e, extras) {
+                    if let Err(err) = self.metadata_entry(e.attributes_raw(), extras) {
                         failed.get_or_insert(err);
                     }
                     if has_children {
@@ -519,8 +534,7 @@ impl<R: Read> AppleHealthReader<R> {
                     }
                 }
                 b"HeartRateVariabilityMetadataList" if !in_list && has_children => {
-                    self.report
-                        .ignore_element("Record/HeartRateVariabilityMetadataList");
+                    self.report.ignore_element(HRV_LIST);
                     in_list = true;
                 }
                 _ => {
@@ -589,6 +603,31 @@ impl<R: Read> AppleHealthReader<R> {
         if has_children {
             self.record_children(&mut extras, &mut failed)?;
         }
+        self.finish_record(head, extras, failed)
+    }
+
+    /// [`Self::record`] for a record the fast lane took whole from the buffer: the same attributes and
+    /// entries, in the same order, reach the same code.
+    pub(super) fn record_fast(&mut self, r: &FastRecord<'_>) -> Result<()> {
+        let head = self.head_from(r.attrs(), "Record", None);
+        self.report.ignore_elements(HRV_LIST, r.hrv_lists);
+        self.report.ignore_elements(BEAT, r.beats);
+        let mut extras = Extras::default();
+        let mut failed = None;
+        for raw in r.entries() {
+            if let Err(err) = self.metadata_entry(raw, &mut extras) {
+                failed.get_or_insert(err);
+            }
+        }
+        self.finish_record(head, extras, failed)
+    }
+
+    fn finish_record(
+        &mut self,
+        head: std::result::Result<Head, ItemError>,
+        extras: Extras,
+        failed: Option<ItemError>,
+    ) -> Result<()> {
         // A head error wins over a child error (both are reported as one failed item).
         let mut head = match head {
             Ok(h) => h,
@@ -754,7 +793,7 @@ impl<R: Read> AppleHealthReader<R> {
             while let Some((e, nested)) = self.child()? {
                 match e.name().as_ref() {
                     b"MetadataEntry" => {
-                        if let Err(err) = self.metadata_entry(&e, &mut extras) {
+                        if let Err(err) = self.metadata_entry(e.attributes_raw(), &mut extras) {
                             failed.get_or_insert(err);
                         }
                         if nested {
@@ -860,7 +899,7 @@ impl<R: Read> AppleHealthReader<R> {
         if has_children {
             while let Some((e, nested)) = self.child()? {
                 let r = match e.name().as_ref() {
-                    b"MetadataEntry" => self.metadata_entry(&e, &mut extras),
+                    b"MetadataEntry" => self.metadata_entry(e.attributes_raw(), &mut extras),
                     b"WorkoutStatistics" => self.workout_statistics(&e, &mut stats, &mut extras),
                     b"WorkoutEvent" => self.summary_entry(&e, "WorkoutEvent", &mut extras),
                     b"WorkoutActivity" => {
@@ -876,7 +915,9 @@ impl<R: Read> AppleHealthReader<R> {
                                     b"WorkoutEvent" => {
                                         self.summary_entry(&c, "WorkoutEvent", &mut extras)
                                     }
-                                    b"MetadataEntry" => self.metadata_entry(&c, &mut extras),
+                                    b"MetadataEntry" => {
+                                        self.metadata_entry(c.attributes_raw(), &mut extras)
+                                    }
                                     _ => {
                                         self.ignore_child("Workout/WorkoutActivity", &c, n)?;
                                         continue;

@@ -18,49 +18,34 @@ fn forbidden(b: u8) -> bool {
     b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
 }
 
-/// Drops forbidden control bytes from a stream and counts them, and counts the newlines it hands on (so
-/// an error can name a line without keeping the input). Both are found in one pass over each chunk: the
-/// reader's only per-byte work besides the tokenizer. UTF-8 multi-byte sequences never contain bytes below
-/// 0x80, so removing single bytes cannot break a character.
+/// Drops forbidden control bytes from a stream and counts them. The common chunk has none and is handed
+/// on untouched after one vectorised test. UTF-8 multi-byte sequences never contain bytes below 0x80, so
+/// removing single bytes cannot break a character.
 pub(crate) struct StripControls<R> {
     inner: R,
     pub(crate) removed: u64,
-    /// Newlines in every byte returned so far.
-    pub(crate) newlines: u64,
 }
 
 impl<R: Read> StripControls<R> {
     pub(crate) fn new(inner: R) -> Self {
-        StripControls {
-            inner,
-            removed: 0,
-            newlines: 0,
-        }
+        StripControls { inner, removed: 0 }
     }
 }
 
-/// Newlines in `b`, and whether it holds a forbidden control byte. Fixed 128-byte blocks with byte-sized
-/// counters let the compiler turn both tests into one vectorised pass.
-fn newlines_and_controls(b: &[u8]) -> (u64, bool) {
+/// Whether `b` holds a forbidden control byte. Fixed 128-byte blocks let the compiler vectorise the test.
+fn has_controls(b: &[u8]) -> bool {
     const BLOCK: usize = 128;
-    let mut newlines = 0u64;
-    let mut controls = 0u8;
     let mut blocks = b.chunks_exact(BLOCK);
     for block in &mut blocks {
-        let mut n = 0u8;
         let mut f = 0u8;
         for &c in block {
-            n += u8::from(c == b'\n');
             f |= u8::from(forbidden(c));
         }
-        newlines += u64::from(n);
-        controls |= f;
+        if f != 0 {
+            return true;
+        }
     }
-    for &c in blocks.remainder() {
-        newlines += u64::from(c == b'\n');
-        controls |= u8::from(forbidden(c));
-    }
-    (newlines, controls != 0)
+    blocks.remainder().iter().any(|&c| forbidden(c))
 }
 
 impl<R: Read> Read for StripControls<R> {
@@ -70,10 +55,7 @@ impl<R: Read> Read for StripControls<R> {
             if n == 0 {
                 return Ok(0);
             }
-            // The common chunk has no control byte and is returned untouched.
-            let (newlines, controls) = newlines_and_controls(&buf[..n]);
-            self.newlines += newlines;
-            if !controls {
+            if !has_controls(&buf[..n]) {
                 return Ok(n);
             }
             let mut w = 0;
@@ -91,6 +73,129 @@ impl<R: Read> Read for StripControls<R> {
             }
             // A chunk made only of control bytes: read again rather than signal end of input.
         }
+    }
+}
+
+/// The buffer between the cleaned byte stream and the tokenizer: a `BufRead` like `std::io::BufReader`,
+/// with two additions the reader needs.
+///
+/// * **Lines without keeping the input.** Newlines are counted lazily: `newlines` covers every byte
+///   before `buf[counted]`; [`Window::line`] adds the newlines between `counted` and the read position,
+///   and a refill first counts what is left of the old chunk. Each byte is counted once.
+/// * **Borrowing whole elements.** [`Window::lend`] hands the buffer out, so the reader's fast lane
+///   (see `fast.rs`) can take a complete `Record` straight from it — no tokenizer event, no copy — while
+///   the rest of the reader is borrowed mutably to build the record; [`Window::advance_in`] moves past
+///   it, and [`Window::restore`] puts the buffer back.
+pub(crate) struct Window<R> {
+    inner: StripControls<R>,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+    counted: usize,
+    newlines: u64,
+    capacity: usize,
+}
+
+impl<R: Read> Window<R> {
+    /// A window that first hands out `head` (bytes already read, e.g. while the prolog was scanned),
+    /// which holds none of the `newlines_before` newlines already seen.
+    pub(crate) fn new(
+        inner: StripControls<R>,
+        head: Vec<u8>,
+        newlines_before: u64,
+        capacity: usize,
+    ) -> Self {
+        let filled = head.len();
+        Window {
+            inner,
+            buf: head,
+            pos: 0,
+            filled,
+            counted: 0,
+            newlines: newlines_before,
+            capacity,
+        }
+    }
+
+    pub(crate) fn get_ref(&self) -> &StripControls<R> {
+        &self.inner
+    }
+
+    /// The current line (1-based): newlines before the read position, plus one.
+    pub(crate) fn line(&self) -> u64 {
+        let pending = self.buf.get(self.counted..self.pos).unwrap_or_default();
+        self.newlines + count_newlines(pending) + 1
+    }
+
+    /// Hands the buffer out; the window is empty until [`Window::restore`], which must come before the
+    /// next read. Meanwhile [`Window::unread_in`] and [`Window::advance_in`] work on the lent buffer,
+    /// and [`Window::line`] still answers (everything before the read position is counted by then).
+    pub(crate) fn lend(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    pub(crate) fn restore(&mut self, buf: Vec<u8>) {
+        self.buf = buf;
+    }
+
+    /// The bytes of the lent buffer not yet consumed (possibly none: this never reads).
+    pub(crate) fn unread_in<'b>(&self, lent: &'b [u8]) -> &'b [u8] {
+        lent.get(self.pos..self.filled).unwrap_or_default()
+    }
+
+    /// Consumes `n` bytes of the lent buffer, which hold `newlines` newlines (the caller counted them on
+    /// its way through), and brings the count up to date.
+    pub(crate) fn advance_in(&mut self, lent: &[u8], n: usize, newlines: u64) {
+        let end = (self.pos + n).min(self.filled);
+        if self.counted < self.pos {
+            self.newlines += count_newlines(lent.get(self.counted..self.pos).unwrap_or_default());
+        }
+        self.newlines += newlines;
+        self.pos = end;
+        self.counted = end;
+    }
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+impl<R: Read> Read for Window<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Window<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.filled {
+            let rest = self.buf.get(self.counted..self.filled).unwrap_or_default();
+            self.newlines += count_newlines(rest);
+            if self.buf.len() < self.capacity {
+                self.buf.resize(self.capacity, 0);
+            }
+            self.pos = 0;
+            self.counted = 0;
+            self.filled = 0;
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    r => break r?,
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.filled);
     }
 }
 
@@ -141,6 +246,10 @@ impl<B> TokenGuard<B> {
 
     pub(crate) fn get_ref(&self) -> &B {
         &self.inner
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut B {
+        &mut self.inner
     }
 }
 
@@ -377,18 +486,53 @@ mod tests {
         r.read_to_end(&mut out).unwrap();
         assert_eq!(out, b"ab\tc\r\n\n");
         assert_eq!(r.removed, 3);
-        assert_eq!(r.newlines, 2);
     }
 
     #[test]
-    fn counts_newlines_across_blocks() {
-        let mut text = vec![b'a'; 1000];
-        for i in (0..1000).step_by(3) {
-            text[i] = b'\n';
-        }
-        assert_eq!(newlines_and_controls(&text), (334, false));
+    fn finds_controls_in_any_block() {
+        let mut text = vec![b'\n'; 1000];
+        assert!(!has_controls(&text));
         text[999] = 0x01;
-        assert_eq!(newlines_and_controls(&text), (333, true));
+        assert!(has_controls(&text));
+        text[999] = b'a';
+        text[130] = 0x1f;
+        assert!(has_controls(&text));
+    }
+
+    #[test]
+    fn window_counts_lines_across_refills_and_advances() {
+        // 3 newlines in the head, then 20 lines of 9 bytes read in 16-byte chunks.
+        let body: Vec<u8> = (0..20).flat_map(|_| *b"abcdefgh\n").collect();
+        let mut w = Window::new(StripControls::new(&body[..]), b"x\ny\n".to_vec(), 1, 16);
+        assert_eq!(w.line(), 2);
+        let head = w.fill_buf().unwrap().len();
+        w.consume(head);
+        assert_eq!(w.line(), 4, "one before the head and two in it");
+        let mut consumed = 0;
+        let mut advanced = false;
+        loop {
+            let n = w.fill_buf().unwrap().len();
+            if n == 0 {
+                break;
+            }
+            // Alternate between the tokenizer's way (consume) and the fast lane's (advance).
+            let take = n.min(5);
+            if advanced {
+                w.consume(take);
+            } else {
+                let lent = w.lend();
+                assert_eq!(w.unread_in(&lent).len(), n);
+                let newlines = count_newlines(&w.unread_in(&lent)[..take]);
+                w.advance_in(&lent, take, newlines);
+                assert_eq!(w.line(), 4 + (consumed + take) as u64 / 9);
+                w.restore(lent);
+            }
+            advanced = !advanced;
+            consumed += take;
+            assert_eq!(w.line(), 4 + consumed as u64 / 9, "after {consumed} bytes");
+        }
+        assert_eq!(consumed, body.len());
+        assert_eq!(w.line(), 24);
     }
 
     #[test]

@@ -41,13 +41,16 @@ mod assemble;
 mod attrs;
 mod dedup;
 mod device;
+mod fast;
 mod input;
+#[cfg(test)]
+mod lane_tests;
 pub(crate) mod sleep;
 mod time;
 mod units;
 
 use std::collections::VecDeque;
-use std::io::{BufReader, Chain, Cursor, Read, Seek};
+use std::io::{Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -57,7 +60,7 @@ use crate::read::{Format, ReadOptions, RecordReader};
 use crate::record::Record;
 use crate::report::{Report, Severity, MAX_ISSUES_KEPT};
 
-use input::{StripControls, TokenGuard, TokenTooLong};
+use input::{StripControls, TokenGuard, TokenTooLong, Window};
 
 pub(crate) use input::read_prolog;
 
@@ -67,7 +70,10 @@ pub(crate) const FORMAT: &str = "Apple Health XML";
 /// Largest prolog (XML declaration + DTD) accepted before the root element.
 const MAX_PROLOG_BYTES: usize = 4 * 1024 * 1024;
 
-type Stream<R> = TokenGuard<BufReader<Chain<Cursor<Vec<u8>>, StripControls<R>>>>;
+type Stream<R> = TokenGuard<Window<R>>;
+
+/// Bytes buffered between the input and the tokenizer.
+const WINDOW_BYTES: usize = 256 * 1024;
 
 /// Which top-level element is being read, for locations.
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +102,11 @@ pub struct AppleHealthReader<R: Read> {
     zip_entry: Option<String>,
     format: Format,
     phase: Phase,
+    /// Whether the tokenizer stands between two pieces of markup, where the fast lane may take an
+    /// element from the buffer under it (false after a text event: quick-xml has then consumed the `<`).
+    between_markup: bool,
+    /// Whether the fast lane is used at all (always, except in the test that compares both lanes).
+    fast_lane: bool,
 }
 
 #[derive(PartialEq, Eq)]
@@ -109,14 +120,21 @@ impl<R: Read> AppleHealthReader<R> {
     /// A reader over an `export.xml` byte stream. Reads the prolog at once (bounded), so an empty input,
     /// a missing root or an entity declaration is an error here.
     pub fn new(input: R, opts: ReadOptions) -> Result<AppleHealthReader<R>> {
+        Self::with_window(input, opts, WINDOW_BYTES)
+    }
+
+    /// [`Self::new`] with a buffer of `window` bytes (tests use small ones, so elements straddle refills).
+    fn with_window(input: R, opts: ReadOptions, window: usize) -> Result<AppleHealthReader<R>> {
         let mut clean = StripControls::new(input);
-        let (head, prolog, _) = read_prolog(&mut clean, MAX_PROLOG_BYTES)?;
-        let stream = BufReader::with_capacity(256 * 1024, Cursor::new(head).chain(clean));
+        let (head, prolog, newlines) = read_prolog(&mut clean, MAX_PROLOG_BYTES)?;
+        let stream = Window::new(clean, head, newlines, window);
         let guarded = TokenGuard::new(stream, opts.limits.max_token_bytes);
         let mut xml = quick_xml::Reader::from_reader(guarded);
         let cfg = xml.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
+        // Whitespace between elements produces no event (and leaves the tokenizer between markup).
+        cfg.trim_text_start = true;
         let mut report = Report::default();
         if let Some(v) = prolog.export_version {
             report.issue(
@@ -141,6 +159,8 @@ impl<R: Read> AppleHealthReader<R> {
             zip_entry: None,
             format: Format::AppleHealthXml,
             phase: Phase::BeforeRoot,
+            between_markup: false,
+            fast_lane: true,
         })
     }
 
@@ -193,6 +213,13 @@ impl<R: Read> AppleHealthReader<R> {
 
     /// Reads one top-level step: fills `self.out` or moves the phase.
     fn step(&mut self) -> Result<()> {
+        if self.between_markup
+            && self.fast_lane
+            && self.phase == Phase::InRoot
+            && self.fast_step()?
+        {
+            return Ok(());
+        }
         // The top-level tag is read into a buffer taken out of `self`, so it can be borrowed while the
         // element is processed (no copy of every start tag).
         let mut top = std::mem::take(&mut self.top_buf);
@@ -208,6 +235,7 @@ impl<R: Read> AppleHealthReader<R> {
             Ok(e) => e,
             Err(e) => return Err(xml_error(&self.xml, self.current, &self.zip_entry, e)),
         };
+        self.between_markup = !matches!(event, Event::Text(_) | Event::GeneralRef(_));
         let (start, has_children) = match event {
             Event::Start(e) => (e, true),
             Event::Empty(e) => (e, false),
@@ -252,6 +280,33 @@ impl<R: Read> AppleHealthReader<R> {
             return Ok(());
         }
         self.top_level(start, has_children)
+    }
+
+    /// The fast lane (see `fast.rs`): a whole `Record` taken from the buffer under the tokenizer.
+    /// Returns false, having consumed nothing, when the next element is not one.
+    fn fast_step(&mut self) -> Result<bool> {
+        let buf = self.xml.get_mut().get_mut().lend();
+        let result = self.fast_record(&buf);
+        self.xml.get_mut().get_mut().restore(buf);
+        result
+    }
+
+    fn fast_record(&mut self, buf: &[u8]) -> Result<bool> {
+        let window = self.xml.get_mut().get_mut();
+        let mut r = fast::FastRecord::new();
+        // The token limit holds here too: a record longer than a token may be is left to the general
+        // path, which applies the limit to each of its tags.
+        if !fast::scan_record(window.unread_in(buf), &mut r)
+            || r.len > self.opts.limits.max_token_bytes
+        {
+            return Ok(false);
+        }
+        // Consumed before it is built, so an issue's location is the record's end, as on the general
+        // path (which has read the whole element by then).
+        window.advance_in(buf, r.len, r.newlines);
+        self.enter(Elem::Record);
+        self.report.items_read += 1;
+        self.record_fast(&r).map(|()| true)
     }
 
     /// Reads to the end of the input after `</HealthData>`: only whitespace and comments may follow, and
@@ -368,7 +423,7 @@ impl<R: Read> AppleHealthReader<R> {
             self.report.converted(&held.record.kind().name());
             self.out.push_back(Record::Measurement(held.record));
         }
-        let removed = self.xml.get_ref().get_ref().get_ref().get_ref().1.removed;
+        let removed = self.xml.get_ref().get_ref().get_ref().removed;
         if removed > 0 {
             *self
                 .report
@@ -404,18 +459,9 @@ impl<R: Read> AppleHealthReader<R> {
     }
 }
 
-/// The line the parser has reached (1-based): newlines handed to the tokenizer minus those still buffered
-/// ahead of it.
+/// The line the parser has reached (1-based).
 fn line_of<R: Read>(xml: &quick_xml::Reader<Stream<R>>) -> u64 {
-    let buffered = xml.get_ref().get_ref();
-    let (head, clean) = buffered.get_ref().get_ref();
-    let unread_head = head
-        .get_ref()
-        .get(usize::try_from(head.position()).unwrap_or(usize::MAX)..)
-        .unwrap_or_default();
-    let count = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as u64;
-    let ahead = count(buffered.buffer()) + count(unread_head);
-    clean.newlines.saturating_sub(ahead) + 1
+    xml.get_ref().get_ref().line()
 }
 
 fn wrap(zip_entry: &Option<String>, loc: Location) -> Location {

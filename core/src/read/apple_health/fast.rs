@@ -1,0 +1,358 @@
+//! The fast lane: a `Record` element taken whole from the reader's buffer, without the tokenizer.
+//!
+//! Nine in ten elements of an export are `Record`s of one shape: a start tag with `name="value"`
+//! attributes, empty or holding a few empty `MetadataEntry` elements. The general path tokenizes each
+//! tag with quick-xml (which walks every attribute value once to find the tag's end, then copies the tag
+//! into an event buffer) and then walks the attributes again. Here one pass over the buffered bytes both
+//! finds the end of the element and splits the attributes, borrowing everything from the buffer.
+//!
+//! The lane only *recognises*; it never decides anything about content. [`scan_record`] accepts a strict
+//! subset of well-formed XML — the subset Apple writes — and answers [`Scan::General`] for everything
+//! else (a comment or text inside the record, single quotes, whitespace around `=`, an unknown child, a
+//! child with content, more attributes or entries than it keeps, an element cut by the end of the
+//! buffer). The general path then reads that element exactly as before, so the lane can only change
+//! speed: the same attributes and entries reach the same record-building code either way. A test reads
+//! documents both ways and compares records and reports.
+
+use super::attrs::Malformed;
+
+/// Attributes kept per `Record` tag (Apple writes nine); a tag with more goes the general way.
+pub(crate) const MAX_ATTRS: usize = 16;
+
+/// `MetadataEntry` children kept per record (Apple writes one or two); more go the general way.
+pub(crate) const MAX_ENTRIES: usize = 8;
+
+/// One attribute: name and raw (still escaped) value.
+pub(crate) type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// A `Record` element found whole in the buffer.
+pub(crate) struct FastRecord<'a> {
+    /// Bytes from the start of the scanned slice to just after the element (leading whitespace included).
+    pub(crate) len: usize,
+    attrs: [Pair<'a>; MAX_ATTRS],
+    n_attrs: usize,
+    /// The raw attribute bytes of each `MetadataEntry` child, in order.
+    entries: [&'a [u8]; MAX_ENTRIES],
+    n_entries: usize,
+    /// Whether the element was written with a start and an end tag (rather than `<Record …/>`).
+    pub(crate) has_children: bool,
+    /// Newlines in the first `len` bytes (found on the way, so lines cost no second pass).
+    pub(crate) newlines: u64,
+    /// `HeartRateVariabilityMetadataList` children (each written with start and end tag).
+    pub(crate) hrv_lists: u64,
+    /// Empty `InstantaneousBeatsPerMinute` elements inside those lists.
+    pub(crate) beats: u64,
+}
+
+impl<'a> FastRecord<'a> {
+    /// The attributes in document order, as the attribute scanner would give them.
+    pub(crate) fn attrs(&self) -> impl Iterator<Item = Result<Pair<'a>, Malformed>> + '_ {
+        self.attrs[..self.n_attrs].iter().map(|p| Ok(*p))
+    }
+
+    pub(crate) fn entries(&self) -> &[&'a [u8]] {
+        &self.entries[..self.n_entries]
+    }
+}
+
+/// Skips whitespace from `b[i]`, counting newlines into `lines`.
+fn skip_ws(b: &[u8], mut i: usize, lines: &mut u64) -> usize {
+    loop {
+        match b.get(i) {
+            Some(b' ' | b'\t' | b'\r') => {}
+            Some(b'\n') => *lines += 1,
+            _ => return i,
+        }
+        i += 1;
+    }
+}
+
+/// How a tag's attribute list ended.
+enum TagEnd {
+    /// `/>`: an empty element.
+    Empty,
+    /// `>`: a start tag.
+    Open,
+}
+
+/// Reads `(whitespace name="value")*` from `b[i..]` up to `/>` or `>`, calling `each` per pair.
+/// Returns the tag's end and the index after it, or `None` for anything outside the fast shape.
+fn scan_attrs<'a>(
+    b: &'a [u8],
+    mut i: usize,
+    lines: &mut u64,
+    mut each: impl FnMut(Pair<'a>) -> Option<()>,
+) -> Option<(TagEnd, usize)> {
+    loop {
+        let at = skip_ws(b, i, lines);
+        match *b.get(at)? {
+            b'/' => return (b.get(at + 1) == Some(&b'>')).then_some((TagEnd::Empty, at + 2)),
+            b'>' => return Some((TagEnd::Open, at + 1)),
+            _ if at == i => return None, // no whitespace before the name
+            _ => {}
+        }
+        let mut eq = at;
+        loop {
+            match *b.get(eq)? {
+                b'=' => break,
+                c if c <= b' ' || matches!(c, b'<' | b'>' | b'/' | b'"' | b'\'') => return None,
+                _ => eq += 1,
+            }
+        }
+        if b.get(eq + 1) != Some(&b'"') {
+            return None;
+        }
+        let value_at = eq + 2;
+        let mut close = value_at;
+        loop {
+            close += memchr::memchr2(b'"', b'\n', b.get(close..)?)?;
+            if b[close] == b'"' {
+                break;
+            }
+            *lines += 1;
+            close += 1;
+        }
+        each((&b[at..eq], &b[value_at..close]))?;
+        i = close + 1;
+    }
+}
+
+/// `<name` followed by whitespace (the only way the fast lane accepts an element with attributes).
+fn opens(b: &[u8], i: usize, name: &[u8]) -> bool {
+    b.get(i) == Some(&b'<')
+        && b.get(i + 1..i + 1 + name.len()) == Some(name)
+        && matches!(
+            b.get(i + 1 + name.len()),
+            Some(b' ' | b'\n' | b'\t' | b'\r')
+        )
+}
+
+/// Looks for a whole `Record` element (after optional whitespace) at the start of `b`. The record is
+/// built in `rec` (a few hundred bytes, not moved around); `true` if it was found.
+pub(crate) fn scan_record<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> bool {
+    rec.n_attrs = 0;
+    rec.n_entries = 0;
+    rec.has_children = false;
+    rec.newlines = 0;
+    rec.hrv_lists = 0;
+    rec.beats = 0;
+    match scan(b, rec) {
+        Some(len) => {
+            rec.len = len;
+            true
+        }
+        None => false,
+    }
+}
+
+impl FastRecord<'_> {
+    pub(crate) fn new() -> Self {
+        FastRecord {
+            len: 0,
+            attrs: [(&[], &[]); MAX_ATTRS],
+            n_attrs: 0,
+            entries: [&[]; MAX_ENTRIES],
+            n_entries: 0,
+            has_children: false,
+            newlines: 0,
+            hrv_lists: 0,
+            beats: 0,
+        }
+    }
+}
+
+fn scan<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> Option<usize> {
+    const RECORD: &[u8] = b"Record";
+    const ENTRY: &[u8] = b"MetadataEntry";
+    const LIST: &[u8] = b"HeartRateVariabilityMetadataList";
+    const BEAT: &[u8] = b"InstantaneousBeatsPerMinute";
+    let mut lines = 0;
+    let start = skip_ws(b, 0, &mut lines);
+    if !opens(b, start, RECORD) {
+        return None;
+    }
+    let (end, mut i) = scan_attrs(b, start + 1 + RECORD.len(), &mut lines, |pair| {
+        *rec.attrs.get_mut(rec.n_attrs)? = pair;
+        rec.n_attrs += 1;
+        Some(())
+    })?;
+    if let TagEnd::Open = end {
+        rec.has_children = true;
+        loop {
+            i = skip_ws(b, i, &mut lines);
+            if opens(b, i, ENTRY) {
+                let from = i + 1 + ENTRY.len();
+                let (end, next) = scan_attrs(b, from, &mut lines, |_| Some(()))?;
+                let TagEnd::Empty = end else { return None };
+                // The raw attribute bytes, as quick-xml would give them: up to the `/>`.
+                *rec.entries.get_mut(rec.n_entries)? = &b[from..next - 2];
+                rec.n_entries += 1;
+                i = next;
+            } else if let Some(after) = plain_tag(b, i, LIST) {
+                // A beat-to-beat list: only empty beats inside, counted (they are ignored elements).
+                rec.hrv_lists += 1;
+                i = after;
+                loop {
+                    i = skip_ws(b, i, &mut lines);
+                    if opens(b, i, BEAT) {
+                        let (end, next) =
+                            scan_attrs(b, i + 1 + BEAT.len(), &mut lines, |_| Some(()))?;
+                        let TagEnd::Empty = end else { return None };
+                        rec.beats += 1;
+                        i = next;
+                    } else {
+                        i = end_tag(b, i, LIST, &mut lines)?;
+                        break;
+                    }
+                }
+            } else {
+                i = end_tag(b, i, RECORD, &mut lines)?;
+                break;
+            }
+        }
+    }
+    rec.newlines = lines;
+    Some(i)
+}
+
+/// `<name>` (no attributes) at `b[i]`: the index after it.
+fn plain_tag(b: &[u8], i: usize, name: &[u8]) -> Option<usize> {
+    let close = i + 1 + name.len();
+    (b.get(i) == Some(&b'<') && b.get(i + 1..close) == Some(name) && b.get(close) == Some(&b'>'))
+        .then_some(close + 1)
+}
+
+/// `</name` + optional whitespace + `>` at `b[i]`: the index after it.
+fn end_tag(b: &[u8], i: usize, name: &[u8], lines: &mut u64) -> Option<usize> {
+    if b.get(i..i + 2) != Some(b"</") || b.get(i + 2..i + 2 + name.len()) != Some(name) {
+        return None;
+    }
+    let close = skip_ws(b, i + 2 + name.len(), lines);
+    (b.get(close) == Some(&b'>')).then_some(close + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(b: &[u8]) -> FastRecord<'_> {
+        let mut r = FastRecord::new();
+        assert!(
+            scan_record(b, &mut r),
+            "not fast: {}",
+            String::from_utf8_lossy(b)
+        );
+        assert_eq!(
+            r.newlines,
+            memchr::memchr_iter(b'\n', &b[..r.len]).count() as u64,
+            "newlines counted on the way"
+        );
+        r
+    }
+
+    fn general(b: &[u8]) -> bool {
+        !scan_record(b, &mut FastRecord::new())
+    }
+
+    #[test]
+    fn takes_an_empty_record_with_its_attributes() {
+        let doc = b"\n <Record type=\"T\" value=\"1 > 0\" unit=\"\"/>\n <Record";
+        let r = record(doc);
+        assert_eq!(
+            &doc[..r.len],
+            b"\n <Record type=\"T\" value=\"1 > 0\" unit=\"\"/>"
+        );
+        let attrs: Vec<_> = r.attrs().map(|a| a.unwrap()).collect();
+        assert_eq!(
+            attrs,
+            vec![
+                (&b"type"[..], &b"T"[..]),
+                (b"value", b"1 > 0"),
+                (b"unit", b"")
+            ]
+        );
+        assert!(!r.has_children);
+        assert!(r.entries().is_empty());
+    }
+
+    #[test]
+    fn takes_metadata_entries_and_the_end_tag() {
+        let doc = b"<Record type=\"T\">\n  <MetadataEntry key=\"a\" value=\"b\"/>\n  <MetadataEntry\tkey=\"c\" value=\"d\" />\n </Record\n>tail";
+        let r = record(doc);
+        assert_eq!(&doc[r.len..], b"tail");
+        assert!(r.has_children);
+        assert_eq!(
+            r.entries(),
+            &[&b" key=\"a\" value=\"b\""[..], b"\tkey=\"c\" value=\"d\" "]
+        );
+        assert_eq!(r.newlines, 4);
+    }
+
+    #[test]
+    fn counts_beat_lists() {
+        let doc = b"<Record type=\"T\">\n<HeartRateVariabilityMetadataList>\n<InstantaneousBeatsPerMinute bpm=\"60\" time=\"1\"/>\n<InstantaneousBeatsPerMinute bpm=\"61\" time=\"2\"/>\n</HeartRateVariabilityMetadataList>\n<HeartRateVariabilityMetadataList></HeartRateVariabilityMetadataList><MetadataEntry key=\"k\" value=\"v\"/></Record>";
+        let r = record(doc);
+        assert_eq!(r.len, doc.len());
+        assert_eq!((r.hrv_lists, r.beats, r.entries().len()), (2, 2, 1));
+    }
+
+    #[test]
+    fn counts_newlines_inside_values() {
+        let r = record(b"\n\n<Record\ntype=\"a\nb\n\" value=\"\n\"/>");
+        assert_eq!(r.newlines, 6);
+        assert_eq!(r.attrs().next().unwrap().unwrap().1, b"a\nb\n");
+    }
+
+    #[test]
+    fn leaves_everything_else_to_the_general_path() {
+        for doc in [
+            &b"<Correlation type=\"T\"/>"[..],
+            b"<Records type=\"T\"/>",
+            b"<Record/>",
+            b"<Record type='T'/>",
+            b"<Record type = \"T\"/>",
+            b"<Record type=\"T\"unit=\"u\"/>",
+            b"<Record type=\"T\" flag/>",
+            b"<Record type=\"T\" / >",
+            b"<Record type=\"T\"",
+            b"<Record type=\"T/>",
+            b"<Record type=\"T\">",
+            b"<Record type=\"T\"><!-- c --></Record>",
+            b"<Record type=\"T\">text</Record>",
+            b"<Record type=\"T\"><MetadataEntry key=\"a\"></MetadataEntry></Record>",
+            b"<Record type=\"T\"><HeartRateVariabilityMetadataList/></Record>",
+            b"<Record type=\"T\"><HeartRateVariabilityMetadataList a=\"b\"></HeartRateVariabilityMetadataList></Record>",
+            b"<Record type=\"T\"><HeartRateVariabilityMetadataList><MetadataEntry key=\"a\"/></HeartRateVariabilityMetadataList></Record>",
+            b"<Record type=\"T\"><HeartRateVariabilityMetadataList><InstantaneousBeatsPerMinute bpm=\"1\"></InstantaneousBeatsPerMinute></HeartRateVariabilityMetadataList></Record>",
+            b"<Record type=\"T\"><HeartRateVariabilityMetadataList></Record>",
+            b"<Record type=\"T\"><MetadataEntry key=\"a\"/></Recordx>",
+            b"<Record type=\"T\"><MetadataEntry key=\"a\"/></Record",
+            b"text <Record type=\"T\"/>",
+            b"<!-- c --><Record type=\"T\"/>",
+        ] {
+            assert!(general(doc), "{}", String::from_utf8_lossy(doc));
+        }
+    }
+
+    #[test]
+    fn limits_attributes_and_entries() {
+        let many_attrs: String = (0..=MAX_ATTRS).map(|i| format!(" a{i}=\"v\"")).collect();
+        assert!(general(format!("<Record{many_attrs}/>").as_bytes()));
+        let max_attrs: String = (0..MAX_ATTRS).map(|i| format!(" a{i}=\"v\"")).collect();
+        assert_eq!(
+            record(format!("<Record{max_attrs}/>").as_bytes())
+                .attrs()
+                .count(),
+            MAX_ATTRS
+        );
+        let entries = |n: usize| {
+            let e = "<MetadataEntry key=\"k\" value=\"v\"/>".repeat(n);
+            format!("<Record type=\"T\">{e}</Record>")
+        };
+        assert_eq!(
+            record(entries(MAX_ENTRIES).as_bytes()).entries().len(),
+            MAX_ENTRIES
+        );
+        assert!(general(entries(MAX_ENTRIES + 1).as_bytes()));
+    }
+}
