@@ -13,7 +13,7 @@ use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
 use super::fast::{FastRecord, Pair};
 use super::sleep::{stage, SleepGrouper};
-use super::time::{parse_date, zone_offset_at, DateCache};
+use super::time::{parse_date, DateCache, ZoneCache};
 use super::units::{apple_quantity, plain_quantity, Spelling, UnitCache};
 use super::{AppleHealthReader, FORMAT};
 use crate::error::{Error, Result};
@@ -40,6 +40,7 @@ pub(crate) struct State {
     pub(crate) sleep: SleepGrouper,
     pub(crate) bp: BpDedup,
     pub(crate) dates: DateCache,
+    pub(crate) zones: ZoneCache,
 }
 
 /// How a `type` attribute is handled.
@@ -553,8 +554,11 @@ impl<R: Read> AppleHealthReader<R> {
     /// offset the zone had at that instant, so a period across a daylight-saving change keeps both.
     fn apply_zone(&mut self, head: &mut Head, extras: &Extras) {
         let Some(zone) = &extras.zone else { return };
-        let in_zone = |t: &chrono::DateTime<chrono::FixedOffset>| {
-            zone_offset_at(zone, &t.naive_utc()).map(|off| t.with_timezone(&off))
+        let zones = &mut self.st.zones;
+        let mut in_zone = |t: &chrono::DateTime<chrono::FixedOffset>| {
+            zones
+                .offset_at(zone, &t.naive_utc())
+                .map(|off| t.with_timezone(&off))
         };
         match (in_zone(&head.start), in_zone(&head.end)) {
             (Some(start), Some(end)) => {

@@ -16,8 +16,8 @@
 
 use super::attrs::Malformed;
 
-/// Attributes kept per `Record` tag (Apple writes nine); a tag with more goes the general way.
-pub(crate) const MAX_ATTRS: usize = 16;
+/// Attributes kept per `Record` tag (Apple writes at most nine); a tag with more goes the general way.
+pub(crate) const MAX_ATTRS: usize = 12;
 
 /// `MetadataEntry` children kept per record (Apple writes one or two); more go the general way.
 pub(crate) const MAX_ENTRIES: usize = 8;
@@ -56,7 +56,12 @@ impl<'a> FastRecord<'a> {
 }
 
 /// Skips whitespace from `b[i]`, counting newlines into `lines`.
+#[inline]
 fn skip_ws(b: &[u8], mut i: usize, lines: &mut u64) -> usize {
+    // Between attributes Apple writes exactly one space.
+    if b.get(i) == Some(&b' ') && b.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+        return i + 1;
+    }
     loop {
         match b.get(i) {
             Some(b' ' | b'\t' | b'\r') => {}
@@ -65,6 +70,40 @@ fn skip_ws(b: &[u8], mut i: usize, lines: &mut u64) -> usize {
         }
         i += 1;
     }
+}
+
+/// Bytes the fast lane accepts in an attribute name: anything but whitespace, controls and the bytes
+/// that delimit markup (`<` `>` `/` `=` and quotes). Anything odder goes the general way.
+static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = c > b' ' as usize && !matches!(c as u8, b'<' | b'>' | b'/' | b'=' | b'"' | b'\'');
+        c += 1;
+    }
+    t
+};
+
+/// The first `"` or newline at or after `b[from]`. Most values are short, so the first 32 bytes are
+/// searched eight at a time in registers (no call); longer values go to `memchr2`.
+#[inline]
+fn quote_or_newline(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    for _ in 0..4 {
+        let Some(word) = b.get(i..i + 8) else { break };
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        // A byte of `x` is zero where `w` holds the byte searched for; the lowest flagged byte is exact.
+        let q = w ^ (ONES * u64::from(b'"'));
+        let n = w ^ (ONES * u64::from(b'\n'));
+        let found = ((q.wrapping_sub(ONES) & !q) | (n.wrapping_sub(ONES) & !n)) & HIGH;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\n', b.get(i..)?).map(|k| i + k)
 }
 
 /// How a tag's attribute list ended.
@@ -91,21 +130,17 @@ fn scan_attrs<'a>(
             _ if at == i => return None, // no whitespace before the name
             _ => {}
         }
-        let mut eq = at;
-        loop {
-            match *b.get(eq)? {
-                b'=' => break,
-                c if c <= b' ' || matches!(c, b'<' | b'>' | b'/' | b'"' | b'\'') => return None,
-                _ => eq += 1,
-            }
-        }
-        if b.get(eq + 1) != Some(&b'"') {
+        let eq = at
+            + b.get(at..)?
+                .iter()
+                .position(|&c| !NAME_BYTE[usize::from(c)])?;
+        if b[eq] != b'=' || b.get(eq + 1) != Some(&b'"') {
             return None;
         }
         let value_at = eq + 2;
         let mut close = value_at;
         loop {
-            close += memchr::memchr2(b'"', b'\n', b.get(close..)?)?;
+            close = quote_or_newline(b, close)?;
             if b[close] == b'"' {
                 break;
             }
@@ -294,6 +329,26 @@ mod tests {
         let r = record(doc);
         assert_eq!(r.len, doc.len());
         assert_eq!((r.hrv_lists, r.beats, r.entries().len()), (2, 2, 1));
+    }
+
+    #[test]
+    fn finds_quotes_and_newlines_like_a_plain_search() {
+        let mut text: Vec<u8> = b"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3);
+        for at in 0..text.len() {
+            for mark in [b'"', b'\n'] {
+                let saved = text[at];
+                text[at] = mark;
+                for from in [0, 1, 7, 8, 9, at.saturating_sub(1), at] {
+                    let plain = text[from..].iter().position(|&c| c == b'"' || c == b'\n');
+                    assert_eq!(quote_or_newline(&text, from), plain.map(|p| p + from));
+                }
+                text[at] = saved;
+            }
+        }
+        assert_eq!(quote_or_newline(&text, 0), None);
+        // Bytes with the high bit set (UTF-8) next to the mark do not confuse the word test.
+        assert_eq!(quote_or_newline("ééé\"".as_bytes(), 0), Some(6));
+        assert_eq!(quote_or_newline(&[0x80, 0x23, 0x22, 0xff], 0), Some(2));
     }
 
     #[test]

@@ -497,6 +497,18 @@ mod tests {
         text[999] = b'a';
         text[130] = 0x1f;
         assert!(has_controls(&text));
+        // Every byte value at every position of a block agrees with the byte test.
+        for at in 0..70 {
+            for c in 0..=255u8 {
+                let mut text: Vec<u8> = "a\tb\r\nc é ".bytes().cycle().take(70).collect();
+                text[at] = c;
+                assert_eq!(
+                    has_controls(&text),
+                    text.iter().any(|&b| forbidden(b)),
+                    "{c:#x} at {at}"
+                );
+            }
+        }
     }
 
     #[test]

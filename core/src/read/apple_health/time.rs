@@ -98,15 +98,42 @@ fn parse_offset(off: &[u8]) -> Option<FixedOffset> {
 /// date arithmetic per record.
 #[derive(Default)]
 pub(crate) struct DateCache {
-    date: Option<([u8; 10], NaiveDate)>,
-    offset: Option<([u8; 6], usize, FixedOffset)>,
+    /// The date's ten bytes as a key, the date, and the days before and after (for midnight shifts).
+    date: Option<((u64, u16), Days)>,
+    /// The offset's bytes (5 or 6) as a key, and the offset.
+    offset: Option<(u64, FixedOffset)>,
+}
+
+#[derive(Clone, Copy)]
+struct Days {
+    day: NaiveDate,
+    before: Option<NaiveDate>,
+    after: Option<NaiveDate>,
+}
+
+/// Up to seven bytes and their count in one integer: a comparison without a `memcmp` call.
+fn short_key(b: &[u8]) -> Option<u64> {
+    if b.len() > 7 {
+        return None;
+    }
+    let mut k = (b.len() as u64) << 56;
+    for (i, &c) in b.iter().enumerate() {
+        k |= u64::from(c) << (8 * i);
+    }
+    Some(k)
+}
+
+fn date_key(d: &[u8]) -> Option<(u64, u16)> {
+    let head: [u8; 8] = d.get(..8)?.try_into().ok()?;
+    let tail: [u8; 2] = d.get(8..10)?.try_into().ok()?;
+    (d.len() == 10).then_some((u64::from_le_bytes(head), u16::from_le_bytes(tail)))
 }
 
 impl DateCache {
     /// [`parse_timestamp`] with the date and offset parts cached.
     pub(crate) fn parse(&mut self, s: &[u8]) -> Option<Timestamp> {
         let f = fields(s)?;
-        let date = self.date(f.date)?;
+        let days = self.date(f.date)?;
         let offset = self.offset(f.offset)?;
         // The same ranges `NaiveTime::from_hms_opt` accepts (no leap second in this format).
         if f.hour >= 24 || f.minute >= 60 || f.second >= 60 {
@@ -116,9 +143,9 @@ impl DateCache {
         // |offset| < 1 day, so UTC is on the local day or one day either side.
         let utc = local - i64::from(offset.local_minus_utc());
         let (day, secs) = match utc {
-            ..0 => (date.pred_opt()?, utc + 86_400),
-            86_400.. => (date.succ_opt()?, utc - 86_400),
-            _ => (date, utc),
+            ..0 => (days.before?, utc + 86_400),
+            86_400.. => (days.after?, utc - 86_400),
+            _ => (days.day, utc),
         };
         let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(secs).ok()?, 0)?;
         Some(DateTime::from_naive_utc_and_offset(
@@ -127,32 +154,94 @@ impl DateCache {
         ))
     }
 
-    fn date(&mut self, d: &[u8]) -> Option<NaiveDate> {
-        if let Some((raw, date)) = &self.date {
-            if raw == d {
-                return Some(*date);
+    fn date(&mut self, d: &[u8]) -> Option<Days> {
+        let key = date_key(d)?;
+        if let Some((k, days)) = &self.date {
+            if *k == key {
+                return Some(*days);
             }
         }
-        let date = parse_date(d)?;
-        let mut raw = [0u8; 10];
-        raw.copy_from_slice(d);
-        self.date = Some((raw, date));
-        Some(date)
+        let day = parse_date(d)?;
+        let days = Days {
+            day,
+            before: day.pred_opt(),
+            after: day.succ_opt(),
+        };
+        self.date = Some((key, days));
+        Some(days)
     }
 
     fn offset(&mut self, o: &[u8]) -> Option<FixedOffset> {
-        if let Some((raw, len, off)) = &self.offset {
-            if raw.get(..*len) == Some(o) {
+        let key = short_key(o);
+        if let (Some((k, off)), Some(key)) = (&self.offset, key) {
+            if *k == key {
                 return Some(*off);
             }
         }
         let off = parse_offset(o)?;
-        // `parse_offset` accepted it, so it is 5 or 6 bytes.
-        let mut raw = [0u8; 6];
-        raw.get_mut(..o.len())?.copy_from_slice(o);
-        self.offset = Some((raw, o.len(), off));
+        // `parse_offset` accepted it, so it is 5 or 6 bytes and has a key.
+        if let Some(key) = key {
+            self.offset = Some((key, off));
+        }
         Some(off)
     }
+}
+
+/// [`zone_offset_at`] with the zone name resolved once: exports repeat the same `HKTimeZone` on
+/// thousands of records, and looking a name up in the tz database costs more than the offset itself.
+#[derive(Default)]
+pub(crate) struct ZoneCache {
+    last: Option<(Box<str>, Option<Zone>)>,
+}
+
+#[derive(Clone, Copy)]
+enum Zone {
+    #[cfg(feature = "tz")]
+    Tz(chrono_tz::Tz),
+    Fixed(FixedOffset),
+}
+
+impl ZoneCache {
+    /// The offset in force at `utc` in `zone`, exactly as [`zone_offset_at`] gives it.
+    pub(crate) fn offset_at(
+        &mut self,
+        zone: &str,
+        utc: &chrono::NaiveDateTime,
+    ) -> Option<FixedOffset> {
+        let resolved = match &self.last {
+            Some((name, z)) if &**name == zone => *z,
+            _ => {
+                let z = resolve(zone);
+                self.last = Some((zone.into(), z));
+                z
+            }
+        };
+        match resolved? {
+            #[cfg(feature = "tz")]
+            Zone::Tz(tz) => {
+                use chrono::{Offset, TimeZone};
+                let secs = tz.offset_from_utc_datetime(utc).fix().local_minus_utc();
+                FixedOffset::east_opt(secs - secs % 60)
+            }
+            Zone::Fixed(off) => {
+                let _ = utc;
+                Some(off)
+            }
+        }
+    }
+}
+
+#[cfg(feature = "tz")]
+fn resolve(zone: &str) -> Option<Zone> {
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Some(Zone::Tz(tz)),
+        Err(_) => fixed_zone_offset(zone).map(Zone::Fixed),
+    }
+}
+
+#[cfg(not(feature = "tz"))]
+fn resolve(zone: &str) -> Option<Zone> {
+    fixed_zone_offset(zone).map(Zone::Fixed)
 }
 
 /// The UTC offset in force at the instant `utc` in the IANA zone named by `HKTimeZone` metadata.
@@ -165,7 +254,8 @@ impl DateCache {
 /// Offsets are cut to whole minutes: before standard time (Tokyo until 1888) zones had a local mean time
 /// such as +09:18:59, and FHIR (like ISO 8601 profiles generally) writes offsets as ±hh:mm only — a
 /// seconds part would be lost on the way through FHIR. The instant itself never changes.
-#[cfg(feature = "tz")]
+/// The reference [`ZoneCache`] is tested against (the reader itself goes through the cache).
+#[cfg(all(test, feature = "tz"))]
 pub(crate) fn zone_offset_at(zone: &str, utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
     use chrono::{Offset, TimeZone};
     match zone.parse::<chrono_tz::Tz>() {
@@ -178,7 +268,7 @@ pub(crate) fn zone_offset_at(zone: &str, utc: &chrono::NaiveDateTime) -> Option<
 }
 
 /// Without the `tz` feature: only zones with a fixed offset resolve.
-#[cfg(not(feature = "tz"))]
+#[cfg(all(test, not(feature = "tz")))]
 pub(crate) fn zone_offset_at(zone: &str, _utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
     fixed_zone_offset(zone)
 }
@@ -205,6 +295,34 @@ pub(crate) fn fixed_zone_offset(zone: &str) -> Option<FixedOffset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zone_cache_answers_like_the_lookup() {
+        let mut cache = ZoneCache::default();
+        let instants = [
+            "1880-01-01T00:00:00",
+            "2020-03-08T06:59:59",
+            "2020-03-08T07:00:00",
+            "2025-07-01T12:00:00",
+        ];
+        for zone in [
+            "America/New_York",
+            "Asia/Tokyo",
+            "Asia/Tokyo",
+            "Nowhere/City",
+            "Etc/GMT+3",
+            "America/New_York",
+        ] {
+            for t in instants {
+                let utc: chrono::NaiveDateTime = t.parse().unwrap();
+                assert_eq!(
+                    cache.offset_at(zone, &utc),
+                    zone_offset_at(zone, &utc),
+                    "{zone} {t}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn parses_apple_dates_keeping_the_offset() {
