@@ -87,4 +87,5 @@ pub fn dec(s: &str) -> Decimal {
 }
 
 /// The synthetic Apple Health export generator (also the `gen_apple` binary).
+pub mod cpu_time;
 pub mod gen_apple;
