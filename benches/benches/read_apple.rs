@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use phrkit_benches::cpu_time::ThreadCpuTime;
 use phrkit::read::{open_path, ReadOptions};
+use phrkit_benches::cpu_time::ThreadCpuTime;
 use quick_xml::events::Event;
 
 fn input() -> PathBuf {
