@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::attrs::{Malformed, RawAttrs};
 use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
-use super::fast::{FastRecord, Pair};
+use super::fast::{FastRecord, Slot, SlotPair};
 use super::sleep::{stage, SleepGrouper};
 use super::time::{parse_date, DateCache, ZoneCache};
 use super::units::{apple_quantity, plain_quantity, Spelling, UnitCache};
@@ -274,7 +274,7 @@ impl<R: Read> AppleHealthReader<R> {
 
     fn collect_attrs<'a>(
         &mut self,
-        attrs: impl Iterator<Item = std::result::Result<Pair<'a>, Malformed>>,
+        attrs: impl Iterator<Item = std::result::Result<SlotPair<'a>, Malformed>>,
         elem: &str,
         workout: bool,
     ) -> std::result::Result<Attrs<'a>, ItemError> {
@@ -283,19 +283,20 @@ impl<R: Read> AppleHealthReader<R> {
             ..Attrs::default()
         };
         for attr in attrs {
-            let (key, v) =
+            let (slot, key, v) =
                 attr.map_err(|_| ("invalid-xml", self.invalid("malformed attribute")))?;
-            let slot = match key {
-                b"type" => &mut a.type_,
-                b"unit" => &mut a.unit,
-                b"value" => &mut a.value,
-                b"sourceName" => &mut a.source_name,
-                b"sourceVersion" => &mut a.source_version,
-                b"device" => &mut a.device,
-                b"creationDate" => &mut a.creation,
-                b"startDate" => &mut a.start,
-                b"endDate" => &mut a.end,
-                k => {
+            let slot = match slot {
+                Slot::Type => &mut a.type_,
+                Slot::Unit => &mut a.unit,
+                Slot::Value => &mut a.value,
+                Slot::SourceName => &mut a.source_name,
+                Slot::SourceVersion => &mut a.source_version,
+                Slot::Device => &mut a.device,
+                Slot::Creation => &mut a.creation,
+                Slot::Start => &mut a.start,
+                Slot::End => &mut a.end,
+                Slot::Other => {
+                    let k = key;
                     let name = std::str::from_utf8(k).unwrap_or("?");
                     match WORKOUT_ATTRS.iter().find(|n| **n == name) {
                         Some(n) if workout => a.extra.push((n, v)),
@@ -330,13 +331,14 @@ impl<R: Read> AppleHealthReader<R> {
         elem: &str,
         workout: Option<&mut WorkoutAttrs>,
     ) -> std::result::Result<Head, ItemError> {
-        self.head_from(RawAttrs::new(e.attributes_raw()), elem, workout)
+        let attrs = RawAttrs::new(e.attributes_raw()).map(|r| r.map(|(k, v)| (Slot::of(k), k, v)));
+        self.head_from(attrs, elem, workout)
     }
 
     /// [`Self::head`] from the attributes however they were split (tokenizer or fast lane).
     fn head_from<'a>(
         &mut self,
-        attrs: impl Iterator<Item = std::result::Result<Pair<'a>, Malformed>>,
+        attrs: impl Iterator<Item = std::result::Result<SlotPair<'a>, Malformed>>,
         elem: &str,
         workout: Option<&mut WorkoutAttrs>,
     ) -> std::result::Result<Head, ItemError> {

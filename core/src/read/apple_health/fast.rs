@@ -22,14 +22,47 @@ pub(crate) const MAX_ATTRS: usize = 12;
 /// `MetadataEntry` children kept per record (Apple writes one or two); more go the general way.
 pub(crate) const MAX_ENTRIES: usize = 8;
 
-/// One attribute: name and raw (still escaped) value.
-pub(crate) type Pair<'a> = (&'a [u8], &'a [u8]);
+/// One attribute (name and raw, still escaped, value) with the slot its name fills in a `Record`, `Correlation` or `Workout` head.
+pub(crate) type SlotPair<'a> = (Slot, &'a [u8], &'a [u8]);
+
+/// The head attributes the reader keeps, by name; `Other` for every other name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Type,
+    SourceName,
+    SourceVersion,
+    Device,
+    Unit,
+    Creation,
+    Start,
+    End,
+    Value,
+    Other,
+}
+
+impl Slot {
+    /// The slot a name fills (what the fast lane knows without comparing names).
+    pub(crate) fn of(name: &[u8]) -> Slot {
+        match name {
+            b"type" => Slot::Type,
+            b"unit" => Slot::Unit,
+            b"value" => Slot::Value,
+            b"sourceName" => Slot::SourceName,
+            b"sourceVersion" => Slot::SourceVersion,
+            b"device" => Slot::Device,
+            b"creationDate" => Slot::Creation,
+            b"startDate" => Slot::Start,
+            b"endDate" => Slot::End,
+            _ => Slot::Other,
+        }
+    }
+}
 
 /// A `Record` element found whole in the buffer.
 pub(crate) struct FastRecord<'a> {
     /// Bytes from the start of the scanned slice to just after the element (leading whitespace included).
     pub(crate) len: usize,
-    attrs: [Pair<'a>; MAX_ATTRS],
+    attrs: [SlotPair<'a>; MAX_ATTRS],
     n_attrs: usize,
     /// The raw attribute bytes of each `MetadataEntry` child, in order.
     entries: [&'a [u8]; MAX_ENTRIES],
@@ -46,7 +79,7 @@ pub(crate) struct FastRecord<'a> {
 
 impl<'a> FastRecord<'a> {
     /// The attributes in document order, as the attribute scanner would give them.
-    pub(crate) fn attrs(&self) -> impl Iterator<Item = Result<Pair<'a>, Malformed>> + '_ {
+    pub(crate) fn attrs(&self) -> impl Iterator<Item = Result<SlotPair<'a>, Malformed>> + '_ {
         self.attrs[..self.n_attrs].iter().map(|p| Ok(*p))
     }
 
@@ -89,9 +122,10 @@ struct KnownName {
     pattern: u128,
     mask: u128,
     len: usize,
+    slot: Slot,
 }
 
-const fn known(name: &[u8]) -> KnownName {
+const fn known(name: &[u8], slot: Slot) -> KnownName {
     let mut pattern = 0u128;
     let mut i = 0;
     while i < name.len() {
@@ -109,26 +143,27 @@ const fn known(name: &[u8]) -> KnownName {
         pattern,
         mask,
         len: name.len(),
+        slot,
     }
 }
 
-static TYPE: KnownName = known(b"type");
-static TIME: KnownName = known(b"time");
-static SOURCE_NAME: KnownName = known(b"sourceName");
-static SOURCE_VERSION: KnownName = known(b"sourceVersion");
-static START: KnownName = known(b"startDate");
-static DEVICE: KnownName = known(b"device");
-static UNIT: KnownName = known(b"unit");
-static CREATION: KnownName = known(b"creationDate");
-static END: KnownName = known(b"endDate");
-static VALUE: KnownName = known(b"value");
-static KEY: KnownName = known(b"key");
-static BPM: KnownName = known(b"bpm");
+static TYPE: KnownName = known(b"type", Slot::Type);
+static TIME: KnownName = known(b"time", Slot::Other);
+static SOURCE_NAME: KnownName = known(b"sourceName", Slot::SourceName);
+static SOURCE_VERSION: KnownName = known(b"sourceVersion", Slot::SourceVersion);
+static START: KnownName = known(b"startDate", Slot::Start);
+static DEVICE: KnownName = known(b"device", Slot::Device);
+static UNIT: KnownName = known(b"unit", Slot::Unit);
+static CREATION: KnownName = known(b"creationDate", Slot::Creation);
+static END: KnownName = known(b"endDate", Slot::End);
+static VALUE: KnownName = known(b"value", Slot::Value);
+static KEY: KnownName = known(b"key", Slot::Other);
+static BPM: KnownName = known(b"bpm", Slot::Other);
 
 /// The length of the name at `b[at]` when it is one Apple writes and `="` follows — the same answer the
 /// byte-by-byte scan gives, from one 16-byte comparison. `None`: scan it.
 #[inline]
-fn known_name(b: &[u8], at: usize) -> Option<usize> {
+fn known_name(b: &[u8], at: usize) -> Option<(usize, Slot)> {
     let candidates: &[&KnownName] = match *b.get(at)? {
         b't' => &[&TYPE, &TIME],
         b's' => &[&SOURCE_NAME, &SOURCE_VERSION, &START],
@@ -146,7 +181,7 @@ fn known_name(b: &[u8], at: usize) -> Option<usize> {
     candidates
         .iter()
         .find(|k| w & k.mask == k.pattern)
-        .map(|k| k.len)
+        .map(|k| (k.len, k.slot))
 }
 
 /// The first `"` or newline at or after `b[from]`. Most values are short, so the first 32 bytes are
@@ -185,7 +220,7 @@ fn scan_attrs<'a>(
     b: &'a [u8],
     mut i: usize,
     lines: &mut u64,
-    mut each: impl FnMut(Pair<'a>) -> Option<()>,
+    mut each: impl FnMut(SlotPair<'a>) -> Option<()>,
 ) -> Option<(TagEnd, usize)> {
     loop {
         let at = skip_ws(b, i, lines);
@@ -195,15 +230,15 @@ fn scan_attrs<'a>(
             _ if at == i => return None, // no whitespace before the name
             _ => {}
         }
-        let eq = match known_name(b, at) {
-            Some(len) => at + len,
+        let (eq, slot) = match known_name(b, at) {
+            Some((len, slot)) => (at + len, slot),
             None => {
                 let rest = b.get(at..)?;
                 let eq = at + rest.iter().position(|&c| !NAME_BYTE[usize::from(c)])?;
                 if b[eq] != b'=' || b.get(eq + 1) != Some(&b'"') {
                     return None;
                 }
-                eq
+                (eq, Slot::of(&b[at..eq]))
             }
         };
         let value_at = eq + 2;
@@ -216,7 +251,7 @@ fn scan_attrs<'a>(
             *lines += 1;
             close += 1;
         }
-        each((&b[at..eq], &b[value_at..close]))?;
+        each((slot, &b[at..eq], &b[value_at..close]))?;
         i = close + 1;
     }
 }
@@ -253,7 +288,7 @@ impl FastRecord<'_> {
     pub(crate) fn new() -> Self {
         FastRecord {
             len: 0,
-            attrs: [(&[], &[]); MAX_ATTRS],
+            attrs: [(Slot::Other, &[], &[]); MAX_ATTRS],
             n_attrs: 0,
             entries: [&[]; MAX_ENTRIES],
             n_entries: 0,
@@ -366,7 +401,11 @@ mod tests {
             &doc[..r.len],
             b"\n <Record type=\"T\" value=\"1 > 0\" unit=\"\"/>"
         );
-        let attrs: Vec<_> = r.attrs().map(|a| a.unwrap()).collect();
+        let attrs: Vec<_> = r
+            .attrs()
+            .map(|a| a.unwrap())
+            .map(|(_, k, v)| (k, v))
+            .collect();
         assert_eq!(
             attrs,
             vec![
@@ -455,8 +494,9 @@ mod tests {
                     .iter()
                     .position(|&c| !NAME_BYTE[usize::from(c)])
                     .filter(|&eq| b[eq] == b'=' && b.get(eq + 1) == Some(&b'"'));
-                if let Some(len) = known_name(b, 0) {
+                if let Some((len, slot)) = known_name(b, 0) {
                     assert_eq!(Some(len), scanned, "{text}");
+                    assert_eq!(slot, Slot::of(&b[..len]), "{text}");
                 }
             }
         }
@@ -470,7 +510,11 @@ mod tests {
             "bpm",
         ] {
             let text = format!("{name}=\"0123456789abcdef\"");
-            assert_eq!(known_name(text.as_bytes(), 0), Some(name.len()), "{name}");
+            assert_eq!(
+                known_name(text.as_bytes(), 0).map(|k| k.0),
+                Some(name.len()),
+                "{name}"
+            );
         }
     }
 
@@ -478,7 +522,7 @@ mod tests {
     fn counts_newlines_inside_values() {
         let r = record(b"\n\n<Record\ntype=\"a\nb\n\" value=\"\n\"/>");
         assert_eq!(r.newlines, 6);
-        assert_eq!(r.attrs().next().unwrap().unwrap().1, b"a\nb\n");
+        assert_eq!(r.attrs().next().unwrap().unwrap().2, b"a\nb\n");
     }
 
     #[test]
