@@ -187,3 +187,13 @@ fn roundtrip_oracle_reads_the_sample() {
     assert!(ds.records.len() > 10, "{} records", ds.records.len());
     fuzzing::round_trip(&ds.records);
 }
+
+/// Found by the fast-lane oracle on its first run: a `Record` with a broken start date and children. The
+/// general path names, in the head error, the line of the start tag (it has read no further); the fast
+/// lane had already moved to the record's end. It now moves the reader to the same points as the general
+/// path before each call (start tag, each entry, end). Not minimised: `lane_tests.rs` has the few-line
+/// version of each case.
+#[test]
+fn fuzz_d4e193a5() {
+    replay("read_apple_health_xml", "d4e193a5");
+}

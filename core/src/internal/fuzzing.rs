@@ -8,6 +8,7 @@
 //! - the report balances: every item read is converted or counted as skipped (`Report::is_balanced`);
 //! - strict and lenient agree: if strict succeeds, lenient gives the same records and skips nothing;
 //! - error messages stay short (they describe rules and locations, never echo the input);
+//! - the Apple reader's fast lane gives what its general path gives ([`read_apple_health_xml`]);
 //! - read → write → read gives equal records, and writing is deterministic ([`roundtrip_records`]).
 
 use crate::read::{read_slice, Dataset, Format, ReadOptions};
@@ -35,9 +36,14 @@ pub fn read_as(data: &[u8], format: Format) {
     read_both_ways(data, Some(format));
 }
 
-/// Apple Health `export.xml` (XML limits, DOCTYPE and entity refusal).
+/// Apple Health `export.xml` (XML limits, DOCTYPE and entity refusal), and the reader's fast lane
+/// against its general path: both must give the same records, report and error.
+#[allow(clippy::panic)] // the fuzz oracle: a panic is how a found bug is reported
 pub fn read_apple_health_xml(data: &[u8]) {
     read_as(data, Format::AppleHealthXml);
+    if let Err(diff) = crate::read::apple_health::lanes_agree(data) {
+        panic!("fast lane and general path disagree: {diff}");
+    }
 }
 
 /// Apple Health `export.zip` (zip bombs, entry names, ratios, lying headers).

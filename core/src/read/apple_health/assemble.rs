@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::attrs::{Malformed, RawAttrs};
 use super::dedup::{BpDedup, Held, Key, TopLevel};
 use super::device::{parse_device, RawSource, SourceCache};
-use super::fast::{FastRecord, Slot, SlotPair};
+use super::fast::{FastRecord, Mark, Slot, SlotPair};
 use super::sleep::{stage, SleepGrouper};
 use super::time::{parse_date, DateCache, ZoneCache};
 use super::units::{apple_quantity, plain_quantity, Spelling, UnitCache};
@@ -612,19 +612,24 @@ impl<R: Read> AppleHealthReader<R> {
         self.finish_record(head, extras, failed)
     }
 
-    /// [`Self::record`] for a record the fast lane took whole from the buffer: the same attributes and
-    /// entries, in the same order, reach the same code.
-    pub(super) fn record_fast(&mut self, r: &FastRecord<'_>) -> Result<()> {
+    /// [`Self::record`] for a record the fast lane took whole from the lent buffer `buf`: the same
+    /// attributes and entries, in the same order, reach the same code, with the reader moved to the same
+    /// points the general path has reached at each call (so every line in a message agrees).
+    pub(super) fn record_fast(&mut self, r: &FastRecord<'_>, buf: &[u8]) -> Result<()> {
+        let mut at = Mark::default();
+        self.fast_advance(buf, &mut at, r.head_end);
         let head = self.head_from(r.attrs(), "Record", None);
         self.report.ignore_elements(HRV_LIST, r.hrv_lists);
         self.report.ignore_elements(BEAT, r.beats);
         let mut extras = Extras::default();
         let mut failed = None;
-        for raw in r.entries() {
+        for (raw, end) in r.entries_with_ends() {
+            self.fast_advance(buf, &mut at, end);
             if let Err(err) = self.metadata_entry(raw, &mut extras) {
                 failed.get_or_insert(err);
             }
         }
+        self.fast_advance(buf, &mut at, r.end());
         self.finish_record(head, extras, failed)
     }
 

@@ -22,6 +22,15 @@ pub(crate) const MAX_ATTRS: usize = 12;
 /// `MetadataEntry` children kept per record (Apple writes one or two); more go the general way.
 pub(crate) const MAX_ENTRIES: usize = 8;
 
+/// A point inside the scanned slice: its offset and the newlines before it. The general path reads a
+/// record event by event and names, in any error, the line it has reached; the fast lane moves the reader
+/// to the same points before the same calls, so lines agree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mark {
+    pub(crate) at: usize,
+    pub(crate) newlines: u64,
+}
+
 /// One attribute (name and raw, still escaped, value) with the slot its name fills in a `Record`, `Correlation` or `Workout` head.
 pub(crate) type SlotPair<'a> = (Slot, &'a [u8], &'a [u8]);
 
@@ -66,7 +75,11 @@ pub(crate) struct FastRecord<'a> {
     n_attrs: usize,
     /// The raw attribute bytes of each `MetadataEntry` child, in order.
     entries: [&'a [u8]; MAX_ENTRIES],
+    /// Where each entry's tag ends: offset and newlines before it (see [`Mark`]).
+    entry_ends: [Mark; MAX_ENTRIES],
     n_entries: usize,
+    /// Where the `Record` start tag ends.
+    pub(crate) head_end: Mark,
     /// Whether the element was written with a start and an end tag (rather than `<Record …/>`).
     pub(crate) has_children: bool,
     /// Newlines in the first `len` bytes (found on the way, so lines cost no second pass).
@@ -83,8 +96,25 @@ impl<'a> FastRecord<'a> {
         self.attrs[..self.n_attrs].iter().map(|p| Ok(*p))
     }
 
+    #[cfg(test)]
     pub(crate) fn entries(&self) -> &[&'a [u8]] {
         &self.entries[..self.n_entries]
+    }
+
+    /// The entries with where each one's tag ends.
+    pub(crate) fn entries_with_ends(&self) -> impl Iterator<Item = (&'a [u8], Mark)> + '_ {
+        self.entries[..self.n_entries]
+            .iter()
+            .copied()
+            .zip(self.entry_ends[..self.n_entries].iter().copied())
+    }
+
+    /// Where the element ends.
+    pub(crate) fn end(&self) -> Mark {
+        Mark {
+            at: self.len,
+            newlines: self.newlines,
+        }
     }
 }
 
@@ -291,7 +321,9 @@ impl FastRecord<'_> {
             attrs: [(Slot::Other, &[], &[]); MAX_ATTRS],
             n_attrs: 0,
             entries: [&[]; MAX_ENTRIES],
+            entry_ends: [Mark::default(); MAX_ENTRIES],
             n_entries: 0,
+            head_end: Mark::default(),
             has_children: false,
             newlines: 0,
             hrv_lists: 0,
@@ -315,6 +347,10 @@ fn scan<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> Option<usize> {
         rec.n_attrs += 1;
         Some(())
     })?;
+    rec.head_end = Mark {
+        at: i,
+        newlines: lines,
+    };
     if let TagEnd::Open = end {
         rec.has_children = true;
         loop {
@@ -325,6 +361,10 @@ fn scan<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> Option<usize> {
                 let TagEnd::Empty = end else { return None };
                 // The raw attribute bytes, as quick-xml would give them: up to the `/>`.
                 *rec.entries.get_mut(rec.n_entries)? = &b[from..next - 2];
+                *rec.entry_ends.get_mut(rec.n_entries)? = Mark {
+                    at: next,
+                    newlines: lines,
+                };
                 rec.n_entries += 1;
                 i = next;
             } else if let Some(after) = plain_tag(b, i, LIST) {

@@ -2,7 +2,7 @@
 //!
 //! Three dates per record times millions of records: a format-string parser would dominate the read, so
 //! the fixed layout is decoded digit by digit. The offset is kept exactly as written (it is the exporting
-//! phone's offset at export time, not the measurement's; see [`zone_offset`] for `HKTimeZone`).
+//! phone's offset at export time, not the measurement's; see [`ZoneCache`] for `HKTimeZone`).
 
 #[cfg(test)]
 use chrono::TimeDelta;
