@@ -197,3 +197,11 @@ fn roundtrip_oracle_reads_the_sample() {
 fn fuzz_d4e193a5() {
     replay("read_apple_health_xml", "d4e193a5");
 }
+
+/// Found by the fast-lane oracle: an attribute with an empty name (` ="650"`). The general path reports it
+/// as malformed; the fast lane took it as an unknown attribute. The fast lane now leaves it to the general
+/// path.
+#[test]
+fn fuzz_b4b82d8f() {
+    replay("read_apple_health_xml", "b4b82d8f");
+}

@@ -265,7 +265,8 @@ fn scan_attrs<'a>(
             None => {
                 let rest = b.get(at..)?;
                 let eq = at + rest.iter().position(|&c| !NAME_BYTE[usize::from(c)])?;
-                if b[eq] != b'=' || b.get(eq + 1) != Some(&b'"') {
+                // An empty name is malformed: the general path reports it.
+                if eq == at || b[eq] != b'=' || b.get(eq + 1) != Some(&b'"') {
                     return None;
                 }
                 (eq, Slot::of(&b[at..eq]))
@@ -575,6 +576,7 @@ mod tests {
             b"<Record type = \"T\"/>",
             b"<Record type=\"T\"unit=\"u\"/>",
             b"<Record type=\"T\" flag/>",
+            b"<Record type=\"T\" =\"x\"/>",
             b"<Record type=\"T\" / >",
             b"<Record type=\"T\"",
             b"<Record type=\"T/>",

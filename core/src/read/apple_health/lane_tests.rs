@@ -73,6 +73,7 @@ const PIECES: &[&str] = &[
     "<Record sourceName=\"Phone\" unit=\"count\" startDate=\"2025-03-01 08:00:00 +0900\" endDate=\"2025-03-01 08:05:00 +0900\" value=\"1\" walkingSide=\"left\"/>",
     "<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"Ph\none\" unit=\"count\" startDate=\"2025-03-01 08:00:00 +0900\"\n   endDate=\"2025-03-01 07:05:00 +0900\" value=\"1\"/>",
     "<Record type=\"HKQuantityTypeIdentifierFutureThing\" sourceName=\"App\" unit=\"zorg\" startDate=\"2025-03-01 08:00:00 +0900\" endDate=\"2025-03-01 08:05:00 +0900\" value=\"7\"/>",
+    "<Record type=\"HKQuantityTypeIdentifierStepCount\" =\"nameless\" sourceName=\"Phone\" unit=\"count\" startDate=\"2025-03-01 08:00:00 +0900\" endDate=\"2025-03-01 08:05:00 +0900\" value=\"1\"/>",
     // Other elements.
     "<ActivitySummary dateComponents=\"2025-03-01\" activeEnergyBurned=\"400\" activeEnergyBurnedGoal=\"500\" activeEnergyBurnedUnit=\"kcal\" appleExerciseTime=\"20\" appleExerciseTimeGoal=\"30\" appleStandHours=\"8\" appleStandHoursGoal=\"12\"/>",
     "<!-- a comment between records -->",
