@@ -29,6 +29,8 @@ suite() {
 rust_checks() {
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # The library's API docs build without broken or private links (what users read on docs.rs).
+  RUSTDOCFLAGS="-D warnings" cargo doc -p phrkit --no-deps --locked
 }
 
 rust_tests() {

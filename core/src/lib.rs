@@ -13,7 +13,7 @@
 //!
 //! 1. **Records** ([`record`]) are the middle: typed, validated at construction, format-free.
 //! 2. **Readers** ([`read`]) stream an input into records, counting everything they skip in a [`Report`].
-//! 3. **Writers** ([`write`]) turn records into FHIR R4 JSON (Bundle or NDJSON), deterministically.
+//! 3. **Writers** ([`write`](mod@write)) turn records into FHIR R4 JSON (Bundle or NDJSON), deterministically.
 //! 4. **FHIR mapping** ([`fhir`]) holds the codes, profiles and lean resource model used by both edges.
 //! 5. **Policy** ([`policy`]) decides what may leave (FHIR Consent, default deny) and in what form
 //!    (pseudonymised / anonymised); [`write::export`] wires it into the writer.

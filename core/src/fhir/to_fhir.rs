@@ -1,6 +1,6 @@
 //! Records → FHIR R4 resources (JSON bytes), following JP Core and the R4 vital-signs profiles.
 //!
-//! Resources are written straight into byte buffers in a fixed key order (see [`super::json_out`]). Ids are
+//! Resources are written straight into byte buffers in a fixed key order (see `fhir/json_out.rs`). Ids are
 //! derived from content (a UUIDv8 of the SHA-256 of the resource body), so the same record always gets the
 //! same id and the same bytes: users can diff, deduplicate and conditionally create.
 

@@ -38,7 +38,7 @@ pub struct ArchiveLimits {
     pub max_entries: u64,
     /// Total uncompressed bytes, declared and actually inflated.
     pub max_total_bytes: u64,
-    /// Uncompressed / compressed bytes of one entry (beyond [`RATIO_GRACE_BYTES`]).
+    /// Uncompressed / compressed bytes of one entry (beyond `RATIO_GRACE_BYTES`).
     pub max_ratio: u64,
 }
 

@@ -1,9 +1,9 @@
 //! Apple Health `export.xml`, streamed (spec `lifelog.md` §1, §6, §8).
 //!
 //! A pull reader: one top-level element at a time, never a DOM, memory flat in the number of records.
-//! Two lanes read the elements. The **fast lane** ([`fast`]) takes a whole `Record` in the shape Apple
+//! Two lanes read the elements. The **fast lane** (`fast.rs`) takes a whole `Record` in the shape Apple
 //! writes (double-quoted attributes; empty `MetadataEntry` children; beat-to-beat lists) straight from
-//! the input buffer ([`input::Window`]) in one pass that also splits its attributes — nine in ten
+//! the input buffer (`input::Window`) in one pass that also splits its attributes — nine in ten
 //! elements, read without a tokenizer event or a copy. Everything else, and any `Record` the fast lane
 //! does not recognise, goes the **general path** through quick-xml. Both hand the same attributes to
 //! the same record-building code; `lane_tests.rs` and the fuzz target `read_apple_health_xml` read
@@ -13,11 +13,11 @@
 //!
 //! | Element | Records | Counted as |
 //! |---|---|---|
-//! | `Me` | one [`Subject`] (birth date, sex), first | item `subject` (`subject-placeholder` if all "not set", nothing emitted) |
+//! | `Me` | one [`Subject`](crate::record::Subject) (birth date, sex), first | item `subject` (`subject-placeholder` if all "not set", nothing emitted) |
 //! | `Record` of a kind in the table | one quantity measurement, unit normalised to UCUM | item `<kind>` |
 //! | `Record` of another HK type | `Kind::Other(HealthKit code)`: quantity if the unit is known, else text | item `other:<type>` |
-//! | `Record` SleepAnalysis | grouped into `SleepSession`s (see [`sleep`]) | item `sleepStage`; sessions add `sleepEpisode` to `by_type` only |
-//! | `Record` BP systolic/diastolic | skipped `duplicate-of-correlation`, or raw if no correlation has it (see [`dedup`]) | |
+//! | `Record` SleepAnalysis | grouped into `SleepSession`s (see `sleep.rs`) | item `sleepStage`; sessions add `sleepEpisode` to `by_type` only |
+//! | `Record` BP systolic/diastolic | skipped `duplicate-of-correlation`, or raw if no correlation has it (see `dedup.rs`) | |
 //! | `Correlation` blood pressure | one blood-pressure measurement | item `bloodPressure` |
 //! | `Correlation` other (Food) | nothing: DTD says its children are repeated top-level | skipped `correlation-children-are-top-level` |
 //! | `Workout` | one workout (distance/energy from attributes, else `WorkoutStatistics`, else the sum over `WorkoutActivity` statistics); events, activities and other statistics as metadata | item `workout` |
@@ -28,7 +28,7 @@
 //! activity summary) or part of one (a sleep stage) is still one item, so `items_read == converted +
 //! skipped` holds.
 //!
-//! * `MetadataEntry` → measurement metadata, except `HKExternalUUID` → [`Measurement::identifier`].
+//! * `MetadataEntry` → measurement metadata, except `HKExternalUUID` → [`Measurement::identifier`](crate::record::Measurement::identifier).
 //! * `HKTimeZone`: start, end and creation dates are re-expressed in the offset the named zone had at
 //!   each instant (same instant; the tz database with the default `tz` feature, zones with a fixed
 //!   offset without it) — the export stamps every date with the phone's offset at export time, which is
@@ -38,7 +38,7 @@
 //!   (`Record/HeartRateVariabilityMetadataList/InstantaneousBeatsPerMinute`); the SDNN value is kept.
 //! * Unknown elements and attributes are counted in `ignored_elements` (`Record@foo`).
 //! * Forbidden control characters are removed before tokenising and counted as
-//!   `ignored_elements["#control-character"]`; the DTD is skipped, `<!ENTITY` refused ([`input`]).
+//!   `ignored_elements["#control-character"]`; the DTD is skipped, `<!ENTITY` refused (`input.rs`).
 //! * One XML token — a start tag with its attributes, a text run, a comment, or an element skipped whole —
 //!   may be at most `limits.max_token_bytes` (16 MiB): longer is `LimitExceeded { limit: TokenBytes }`
 //!   naming the element, raised before quick-xml has buffered it (`input::TokenGuard`); the fast lane

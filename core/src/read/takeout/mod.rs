@@ -1,12 +1,12 @@
 //! Google Takeout JSON: Google Fit data-point files and Fitbit legacy "Global Export Data" files
 //! (spec `lifelog.md` §3), one file at a time or a whole Takeout zip ([`archive`]).
 //!
-//! * **Google Fit** ([`fit`]): an object with a `"Data Points"` array; each point has `dataTypeName`,
+//! * **Google Fit** (`fit.rs`): an object with a `"Data Points"` array; each point has `dataTypeName`,
 //!   `startTimeNanos` / `endTimeNanos` (epoch nanoseconds, UTC; a string or a number) and its value either
 //!   as `fitValue[0].value.{intVal|fpVal}` or as `value[0].{intVal|fpVal}` (both shapes are accepted: the
 //!   spec and other descriptions differ). Each point is one item. Steps, distance, heart rate, weight
 //!   (kg) become measurements; `com.google.sleep.segment` points are sleep stages grouped into sessions.
-//! * **Fitbit legacy** ([`fitbit`]): a top-level array. Entries shaped `{"dateTime":"MM/DD/YY HH:MM:SS",
+//! * **Fitbit legacy** (`fitbit.rs`): a top-level array. Entries shaped `{"dateTime":"MM/DD/YY HH:MM:SS",
 //!   "value":…}` are heart rate (`{"bpm","confidence"}`), resting heart rate (`{"date","value","error"}`)
 //!   or, only when the file name says `steps`, steps (a `calories` file has the same shape). Weight logs
 //!   (`logId`, `weight`, `bmi`, `fat`, `date`, `time`) and sleep logs (`dateOfSleep`, `startTime`,
