@@ -57,7 +57,7 @@ fn records() -> Vec<Record> {
         ..Source::default()
     });
     let mut v = Vec::with_capacity(N + 1);
-    v.push(Record::Subject(Subject {
+    v.push(Record::from(Subject {
         identifiers: vec![Coding::new("urn:example:patient", "PT-1")],
         name_kanji: Some(PersonName::from_parts("架空", "花子")),
         ..Subject::default()

@@ -46,7 +46,7 @@ fn main() {
         name: Some("Hanako's iPhone".into()),
         ..Source::default()
     });
-    let mut recs = vec![Record::Subject(Subject {
+    let mut recs = vec![Record::from(Subject {
         identifiers: vec![Coding::new("urn:example:patient", "PT-1")],
         ..Subject::default()
     })];

@@ -29,7 +29,7 @@ pub fn vital_sign_records(n: usize) -> Vec<Record> {
     let start = DateTime::parse_from_rfc3339("2025-01-01T07:00:00+09:00")
         .unwrap_or_else(|_| unreachable!());
     let mut out = Vec::with_capacity(n + 1);
-    out.push(Record::Subject(Subject {
+    out.push(Record::from(Subject {
         birth_date: chrono::NaiveDate::from_ymd_opt(1980, 4, 1),
         ..Subject::default()
     }));

@@ -962,7 +962,7 @@ impl ToCore {
         let loc = format!("#/{index}");
         match r {
             PhrRecord::Subject { subject } => {
-                Ok(record::Record::Subject(self.subject(subject, &loc)?))
+                Ok(record::Record::from(self.subject(subject, &loc)?))
             }
             PhrRecord::Measurement { measurement } => Ok(record::Record::Measurement(
                 self.measurement(measurement, &loc)?,
@@ -1032,7 +1032,7 @@ mod tests {
             ..Default::default()
         };
         let core = vec![
-            record::Record::Subject(subject),
+            record::Record::from(subject),
             record::Record::Measurement(m),
         ];
         let ffi: Vec<PhrRecord> = core.iter().map(record).collect();

@@ -16,7 +16,7 @@ pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Record> {
         return Ok(Record::Measurement(m.get().inner.clone()));
     }
     if let Ok(s) = obj.cast::<Subject>() {
-        return Ok(Record::Subject(s.get().inner.clone()));
+        return Ok(Record::from(s.get().inner.clone()));
     }
     macro_rules! care_class {
         ($($t:ty),*) => {$(
@@ -147,7 +147,13 @@ care_record!(
 pub(crate) fn to_py(py: Python<'_>, record: &Record) -> PyResult<Py<PyAny>> {
     Ok(match record {
         Record::Measurement(m) => Py::new(py, Measurement { inner: m.clone() })?.into_any(),
-        Record::Subject(s) => Py::new(py, Subject { inner: s.clone() })?.into_any(),
+        Record::Subject(s) => Py::new(
+            py,
+            Subject {
+                inner: (**s).clone(),
+            },
+        )?
+        .into_any(),
         Record::Checkup(_) => Py::new(
             py,
             Checkup {

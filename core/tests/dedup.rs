@@ -250,9 +250,9 @@ fn balanced_report(records: &[Record]) -> Report {
 #[test]
 fn two_persons_are_never_compared() {
     let records = vec![
-        Record::Subject(Subject::default()),
+        Record::from(Subject::default()),
         steps("a", 0, 10, 100),
-        Record::Subject(Subject::default()),
+        Record::from(Subject::default()),
         steps("b", 0, 10, 200),
     ];
     let mut report = balanced_report(&records);

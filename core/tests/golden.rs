@@ -177,7 +177,7 @@ fn every_kind_matches_its_golden_file_and_reads_back() {
     let bless = std::env::var_os("PHRKIT_BLESS").is_some();
     let mut failures = Vec::new();
     for (name, m) in cases() {
-        let records = vec![Record::Subject(subject()), Record::Measurement(m)];
+        let records = vec![Record::from(subject()), Record::Measurement(m)];
         let bytes = to_vec(&records, WriteOptions::new(OutputFormat::Ndjson)).unwrap();
         let path = golden_path(&name);
         if bless {

@@ -186,9 +186,9 @@ fn dispense_fhir_uses_jp_core_systems_and_flags_synthetic_rp_numbers() {
     );
     // A new subject restarts the numbering even for the same day and pharmacy.
     let two_people = vec![
-        Record::Subject(phrkit::Subject::default()),
+        Record::from(phrkit::Subject::default()),
         dispense(None, None).into(),
-        Record::Subject(phrkit::Subject {
+        Record::from(phrkit::Subject {
             birth_date: Some(date("1990-01-01")),
             ..phrkit::Subject::default()
         }),

@@ -430,7 +430,7 @@ fn export_context(consents: Vec<ConsentPolicy>) -> phrkit::policy::enforce::Expo
 fn export_leaves_denied_records_out_and_counts_them_by_rule() {
     use phrkit::write::{export::export_with_consent, OutputFormat, WriteOptions};
     let records = vec![
-        Record::Subject(hanako()),
+        Record::from(hanako()),
         steps("2025-02-28T08:00:00+09:00"),
         sleep("2025-02-27T23:00:00+09:00"),
         steps("2023-05-01T08:00:00+09:00"),
@@ -517,10 +517,7 @@ fn export_without_consent_is_refused_unless_the_danger_opt_out_is_used() {
     use phrkit::policy::enforce::ConsentMode;
     use phrkit::write::{export::export_with_consent, OutputFormat, WriteOptions};
     use phrkit::ErrorKind;
-    let records = vec![
-        Record::Subject(hanako()),
-        steps("2025-02-28T08:00:00+09:00"),
-    ];
+    let records = vec![Record::from(hanako()), steps("2025-02-28T08:00:00+09:00")];
     let ctx = export_context(vec![]);
     let e = export_with_consent(
         &records,
@@ -701,7 +698,7 @@ fn dataset(n: usize) -> (Vec<Record>, Vec<String>) {
     let mut secrets = Vec::new();
     for i in 0..n {
         let p = person(i);
-        records.push(Record::Subject(p.subject.clone()));
+        records.push(Record::from(p.subject.clone()));
         records.extend(measurements_of(&p, i));
         secrets.extend(p.secrets);
     }
@@ -846,7 +843,7 @@ fn pseudonyms_are_stable_per_key_and_separate_across_keys_and_domains() {
     let run = |k: u8| {
         let mut p = Pseudonymiser::new(&key(k), Profile::Pseudonymised, opts()).unwrap();
         match p
-            .apply(Record::Subject(person(3).subject))
+            .apply(Record::from(person(3).subject))
             .unwrap()
             .unwrap()
             .record
@@ -1015,7 +1012,7 @@ granularity = "day"
     let rules = RuleSet::parse("rules.toml", toml).unwrap();
     let mut p = Pseudonymiser::with_rules(&key(1), rules, opts()).unwrap();
     let per = person(0);
-    let recs: Vec<Labelled> = std::iter::once(Record::Subject(per.subject.clone()))
+    let recs: Vec<Labelled> = std::iter::once(Record::from(per.subject.clone()))
         .chain(measurements_of(&per, 0))
         .filter_map(|r| p.apply(r).unwrap())
         .collect();
@@ -1091,7 +1088,7 @@ fn consented_export_can_pseudonymise_what_it_lets_through() {
     }
     let ctx = export_context(vec![c]);
     let p0 = person(0);
-    let mut records = vec![Record::Subject(p0.subject.clone())];
+    let mut records = vec![Record::from(p0.subject.clone())];
     records.extend(measurements_of(&p0, 0));
     let mut p = Pseudonymiser::new(&key(1), Profile::Pseudonymised, opts()).unwrap();
     let mut w =

@@ -613,7 +613,7 @@ fn checkup_dates_shift_by_the_persons_offset_and_keep_intervals() {
         Unit::Kilogram,
     )
     .unwrap();
-    let mut input = vec![Record::Subject(b0.subject.clone()), weight.into()];
+    let mut input = vec![Record::from(b0.subject.clone()), weight.into()];
     input.extend(archive);
     let out = shifted(input);
     let Record::Measurement(w) = &out[1] else {

@@ -414,7 +414,7 @@ impl FhirDecoder {
                     Ok(Decoded::Absorbed)
                 } else {
                     self.report.converted("subject");
-                    Ok(Decoded::Record(Box::new(Record::Subject(subject))))
+                    Ok(Decoded::Record(Box::new(Record::from(subject))))
                 }
             }
             "MedicationDispense" => {

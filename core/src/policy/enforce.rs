@@ -121,7 +121,7 @@ impl<'a> ConsentFilter<'a> {
             };
         }
         let subject = match record {
-            Record::Subject(s) => Some(s),
+            Record::Subject(s) => Some(&**s),
             _ => self.subject.as_ref(),
         };
         let action = super::consent::disclose();
@@ -140,7 +140,7 @@ impl<'a> ConsentFilter<'a> {
     pub fn admit(&mut self, record: &Record) -> Admission {
         let d = self.decision(record);
         if let Record::Subject(s) = record {
-            self.subject = Some(s.clone());
+            self.subject = Some((**s).clone());
             self.subjects_seen += 1;
         }
         self.report.items_read += 1;

@@ -332,7 +332,7 @@ pub fn records() -> impl Strategy<Value = Vec<Record>> {
         prop::collection::vec(measurement(), 0..8),
     )
         .prop_map(|(s, ms)| {
-            s.map(Record::Subject)
+            s.map(Record::from)
                 .into_iter()
                 .chain(ms.into_iter().map(Record::Measurement))
                 .collect()

@@ -76,9 +76,13 @@ impl Coding {
 /// next subject. Lifelog exports hold one person; checkup archives hold many.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+// Measurements are the bulk of every lifelog stream: they stay inline (no allocation per record); the
+// rarer kinds are boxed, so a record is no larger than a measurement.
+#[allow(clippy::large_enum_variant)]
 pub enum Record {
-    /// The person the following records are about.
-    Subject(Subject),
+    /// The person the following records are about (boxed: a subject is several times larger than a
+    /// measurement, and every record moved through a reader would pay for its size).
+    Subject(Box<Subject>),
     /// A lifelog measurement.
     Measurement(Measurement),
     /// One person's 特定健診 (specific health checkup) results: header, subject and result items.
@@ -137,7 +141,7 @@ impl From<MedicalExpense> for Record {
 
 impl From<Subject> for Record {
     fn from(s: Subject) -> Record {
-        Record::Subject(s)
+        Record::Subject(Box::new(s))
     }
 }
 

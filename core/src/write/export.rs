@@ -73,7 +73,7 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
         match self.filter.admit(record) {
             Admission::Write => self.writer.write(record),
             Admission::Withhold(Some(placeholder)) => {
-                self.writer.write(&Record::Subject(*placeholder))
+                self.writer.write(&Record::Subject(placeholder))
             }
             Admission::Withhold(None) => Ok(()),
         }
@@ -89,7 +89,7 @@ impl<'a, W: Write> ConsentedWriter<'a, W> {
         self.pseudonymised = true;
         let record = match self.filter.admit(&record) {
             Admission::Write => record,
-            Admission::Withhold(Some(placeholder)) => Record::Subject(*placeholder),
+            Admission::Withhold(Some(placeholder)) => Record::Subject(placeholder),
             Admission::Withhold(None) => return Ok(()),
         };
         if let Some(l) = pseudonymiser.apply(record)? {

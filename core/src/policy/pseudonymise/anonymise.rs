@@ -146,7 +146,7 @@ where
                 // Records before any subject get an empty subject of their own, so that after shuffling
                 // they cannot end up attributed to someone else.
                 items.push(Labelled {
-                    record: Record::Subject(crate::record::Subject::default()),
+                    record: Record::from(crate::record::Subject::default()),
                     labels: l.labels.iter().take(1).cloned().collect(),
                 });
                 placeholders += 1;

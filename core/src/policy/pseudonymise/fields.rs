@@ -118,7 +118,7 @@ pub trait Pseudonymisable {
 /// The record as a [`Pseudonymisable`]; one arm per record type.
 pub fn as_pseudonymisable(record: &mut Record) -> &mut dyn Pseudonymisable {
     match record {
-        Record::Subject(s) => s,
+        Record::Subject(s) => &mut **s,
         Record::Measurement(m) => m,
         Record::Checkup(c) => c.as_mut(),
         Record::Medication(m) => m,

@@ -100,7 +100,7 @@ impl Pseudonymiser {
             return Ok(None);
         }
         let subject = match &mut record {
-            Record::Subject(s) => Some(s),
+            Record::Subject(s) => Some(&mut **s),
             Record::Checkup(c) => Some(&mut c.subject),
             _ => None,
         };

@@ -1249,7 +1249,7 @@ impl<R: Read> AppleHealthReader<R> {
             self.report.converted("subject-placeholder");
         } else {
             self.report.converted("subject");
-            self.out.push_back(Record::Subject(subject));
+            self.out.push_back(Record::from(subject));
         }
         Ok(())
     }

@@ -328,5 +328,5 @@ pub(super) fn subject(v: &Values<'_>) -> Result<Record> {
         Sex::from_code,
         "not male, female, other or unknown (use map)",
     )?;
-    Ok(Record::Subject(s))
+    Ok(Record::from(s))
 }

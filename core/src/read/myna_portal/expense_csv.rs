@@ -367,7 +367,7 @@ impl Parser {
             match subject(&self.eligibility, &mut self.report) {
                 Ok(s) => {
                     self.report.converted("subject");
-                    records.push_back(Record::Subject(s));
+                    records.push_back(Record::from(s));
                 }
                 Err(e) if self.strict => return Err(e),
                 Err(e) => {
