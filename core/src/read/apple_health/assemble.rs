@@ -296,8 +296,7 @@ impl<R: Read> AppleHealthReader<R> {
                 Slot::Start => &mut a.start,
                 Slot::End => &mut a.end,
                 Slot::Other => {
-                    let k = key;
-                    let name = std::str::from_utf8(k).unwrap_or("?");
+                    let name = std::str::from_utf8(key).unwrap_or("?");
                     match WORKOUT_ATTRS.iter().find(|n| **n == name) {
                         Some(n) if workout => a.extra.push((n, v)),
                         _ => self.report.ignore_element(&format!("{elem}@{name}")),
@@ -541,11 +540,7 @@ impl<R: Read> AppleHealthReader<R> {
                     in_list = true;
                 }
                 _ => {
-                    let parent = if in_list {
-                        "Record/HeartRateVariabilityMetadataList"
-                    } else {
-                        "Record"
-                    };
+                    let parent = if in_list { HRV_LIST } else { "Record" };
                     self.ignore_child(parent, &e, has_children)?;
                 }
             }

@@ -7,12 +7,13 @@
 //! finds the end of the element and splits the attributes, borrowing everything from the buffer.
 //!
 //! The lane only *recognises*; it never decides anything about content. [`scan_record`] accepts a strict
-//! subset of well-formed XML — the subset Apple writes — and answers [`Scan::General`] for everything
+//! subset of well-formed XML — the subset Apple writes — and returns false for everything
 //! else (a comment or text inside the record, single quotes, whitespace around `=`, an unknown child, a
 //! child with content, more attributes or entries than it keeps, an element cut by the end of the
 //! buffer). The general path then reads that element exactly as before, so the lane can only change
-//! speed: the same attributes and entries reach the same record-building code either way. A test reads
-//! documents both ways and compares records and reports.
+//! speed: the same attributes and entries reach the same record-building code either way.
+//! `lane_tests.rs` and the fuzz target `read_apple_health_xml` read documents both ways and compare
+//! records, reports and errors.
 
 use super::attrs::Malformed;
 
@@ -31,7 +32,8 @@ pub(crate) struct Mark {
     pub(crate) newlines: u64,
 }
 
-/// One attribute (name and raw, still escaped, value) with the slot its name fills in a `Record`, `Correlation` or `Workout` head.
+/// One attribute (name and raw, still escaped, value) with the slot its name fills in a `Record`,
+/// `Correlation` or `Workout` head.
 pub(crate) type SlotPair<'a> = (Slot, &'a [u8], &'a [u8]);
 
 /// The head attributes the reader keeps, by name; `Other` for every other name.
@@ -80,8 +82,6 @@ pub(crate) struct FastRecord<'a> {
     n_entries: usize,
     /// Where the `Record` start tag ends.
     pub(crate) head_end: Mark,
-    /// Whether the element was written with a start and an end tag (rather than `<Record …/>`).
-    pub(crate) has_children: bool,
     /// Newlines in the first `len` bytes (found on the way, so lines cost no second pass).
     pub(crate) newlines: u64,
     /// `HeartRateVariabilityMetadataList` children (each written with start and end tag).
@@ -94,6 +94,12 @@ impl<'a> FastRecord<'a> {
     /// The attributes in document order, as the attribute scanner would give them.
     pub(crate) fn attrs(&self) -> impl Iterator<Item = Result<SlotPair<'a>, Malformed>> + '_ {
         self.attrs[..self.n_attrs].iter().map(|p| Ok(*p))
+    }
+
+    /// Whether the element was written with a start and an end tag (rather than `<Record …/>`).
+    #[cfg(test)]
+    fn has_children(&self) -> bool {
+        self.head_end != self.end()
     }
 
     #[cfg(test)]
@@ -302,7 +308,6 @@ fn opens(b: &[u8], i: usize, name: &[u8]) -> bool {
 pub(crate) fn scan_record<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> bool {
     rec.n_attrs = 0;
     rec.n_entries = 0;
-    rec.has_children = false;
     rec.newlines = 0;
     rec.hrv_lists = 0;
     rec.beats = 0;
@@ -325,7 +330,6 @@ impl FastRecord<'_> {
             entry_ends: [Mark::default(); MAX_ENTRIES],
             n_entries: 0,
             head_end: Mark::default(),
-            has_children: false,
             newlines: 0,
             hrv_lists: 0,
             beats: 0,
@@ -353,7 +357,6 @@ fn scan<'a>(b: &'a [u8], rec: &mut FastRecord<'a>) -> Option<usize> {
         newlines: lines,
     };
     if let TagEnd::Open = end {
-        rec.has_children = true;
         loop {
             i = skip_ws(b, i, &mut lines);
             if opens(b, i, ENTRY) {
@@ -455,7 +458,7 @@ mod tests {
                 (b"unit", b"")
             ]
         );
-        assert!(!r.has_children);
+        assert!(!r.has_children());
         assert!(r.entries().is_empty());
     }
 
@@ -464,7 +467,7 @@ mod tests {
         let doc = b"<Record type=\"T\">\n  <MetadataEntry key=\"a\" value=\"b\"/>\n  <MetadataEntry\tkey=\"c\" value=\"d\" />\n </Record\n>tail";
         let r = record(doc);
         assert_eq!(&doc[r.len..], b"tail");
-        assert!(r.has_children);
+        assert!(r.has_children());
         assert_eq!(
             r.entries(),
             &[&b" key=\"a\" value=\"b\""[..], b"\tkey=\"c\" value=\"d\" "]

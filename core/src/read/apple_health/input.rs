@@ -162,16 +162,22 @@ fn count_newlines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
+/// `Read` for a `BufRead`: copies what `fill_buf` hands out (both buffers below are read through
+/// `BufRead`; `Read` is only their supertrait).
+fn read_buffered(b: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let n = {
+        let available = b.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        n
+    };
+    b.consume(n);
+    Ok(n)
+}
+
 impl<R: Read> Read for Window<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let available = self.fill_buf()?;
-            let n = available.len().min(out.len());
-            out[..n].copy_from_slice(&available[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
 }
 
@@ -183,6 +189,7 @@ impl<R: Read> BufRead for Window<R> {
             if self.buf.len() < self.capacity {
                 self.buf.resize(self.capacity, 0);
             }
+            // Empty first, so a failed read leaves nothing stale to hand out.
             self.pos = 0;
             self.counted = 0;
             self.filled = 0;
@@ -257,14 +264,7 @@ impl<B> TokenGuard<B> {
 
 impl<B: BufRead> Read for TokenGuard<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let available = self.fill_buf()?;
-            let n = available.len().min(buf.len());
-            buf[..n].copy_from_slice(&available[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
 }
 

@@ -3,34 +3,13 @@
 //! mid-document), and the records, the report (counts, skips, issues with their lines) and any error
 //! must be identical.
 
-use super::AppleHealthReader;
-use crate::read::{ReadOptions, RecordReader};
-use crate::record::Record;
-use crate::report::Report;
-
-/// Everything a reader produced: records, then the report, or the error that stopped it.
-type Outcome = (Vec<Record>, std::result::Result<Report, String>);
-
-fn read(doc: &[u8], fast: bool, window: usize, opts: &ReadOptions) -> Outcome {
-    let mut reader = match AppleHealthReader::with_window(doc, opts.clone(), window) {
-        Ok(r) => r,
-        Err(e) => return (Vec::new(), Err(e.to_string())),
-    };
-    reader.fast_lane = fast;
-    let mut records = Vec::new();
-    loop {
-        match reader.next_record() {
-            Ok(Some(r)) => records.push(r),
-            Ok(None) => return (records, Ok(reader.report().clone())),
-            Err(e) => return (records, Err(e.to_string())),
-        }
-    }
-}
+use super::read_lane;
+use crate::read::ReadOptions;
 
 fn assert_same(doc: &[u8], opts: &ReadOptions) {
-    let general = read(doc, false, 256 * 1024, opts);
+    let general = read_lane(doc, opts, false, 256 * 1024);
     for window in [256 * 1024, 97, 512, 4096] {
-        let fast = read(doc, true, window, opts);
+        let fast = read_lane(doc, opts, true, window);
         assert_eq!(
             fast,
             general,
@@ -151,7 +130,7 @@ fn the_token_limit_applies_to_fast_records_too() {
     let mut opts = ReadOptions::default();
     opts.limits.max_token_bytes = 200;
     assert_same(&doc, &opts);
-    let (_, outcome) = read(&doc, true, 256 * 1024, &opts);
+    let (_, outcome) = read_lane(&doc, &opts, true, 256 * 1024);
     assert!(
         outcome.is_err(),
         "a 300-byte tag exceeds a 200-byte token limit"

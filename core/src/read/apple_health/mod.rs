@@ -478,29 +478,35 @@ impl<R: Read> AppleHealthReader<R> {
     }
 }
 
-/// Reads `data` with the fast lane and without it (the latter with a buffer small enough that elements
-/// straddle refills) and says where the outcomes differ: the oracle of the fuzz target
-/// `read_apple_health_xml` and of `lane_tests.rs`.
-pub(crate) fn lanes_agree(data: &[u8]) -> std::result::Result<(), String> {
-    let outcome = |fast: bool, window: usize| {
-        let mut reader = match AppleHealthReader::with_window(data, ReadOptions::default(), window)
-        {
-            Ok(r) => r,
-            Err(e) => return (Vec::new(), Err(e.to_string())),
-        };
-        reader.fast_lane = fast;
-        let mut records = Vec::new();
-        loop {
-            match reader.next_record() {
-                Ok(Some(r)) => records.push(r),
-                Ok(None) => return (records, Ok(reader.report().clone())),
-                Err(e) => return (records, Err(e.to_string())),
-            }
-        }
+/// Everything one read of a document produced: its records, then the report, or the error that stopped
+/// it (as text: errors are compared, not handled).
+type LaneOutcome = (Vec<Record>, std::result::Result<Report, String>);
+
+/// Reads `data` to the end with the fast lane on or off and a buffer of `window` bytes.
+fn read_lane(data: &[u8], opts: &ReadOptions, fast: bool, window: usize) -> LaneOutcome {
+    let mut reader = match AppleHealthReader::with_window(data, opts.clone(), window) {
+        Ok(r) => r,
+        Err(e) => return (Vec::new(), Err(e.to_string())),
     };
-    let general = outcome(false, WINDOW_BYTES);
+    reader.fast_lane = fast;
+    let mut records = Vec::new();
+    loop {
+        match reader.next_record() {
+            Ok(Some(r)) => records.push(r),
+            Ok(None) => return (records, Ok(reader.report().clone())),
+            Err(e) => return (records, Err(e.to_string())),
+        }
+    }
+}
+
+/// Reads `data` without the fast lane, then with it (once with the normal buffer, once with one small
+/// enough that elements straddle refills), and says where the outcomes differ: the oracle of the fuzz
+/// target `read_apple_health_xml` (`lane_tests.rs` applies the same comparison to chosen documents).
+pub(crate) fn lanes_agree(data: &[u8]) -> std::result::Result<(), String> {
+    let opts = ReadOptions::default();
+    let general = read_lane(data, &opts, false, WINDOW_BYTES);
     for window in [WINDOW_BYTES, 61] {
-        let fast = outcome(true, window);
+        let fast = read_lane(data, &opts, true, window);
         if fast.0 != general.0 {
             return Err(format!("records differ (window {window})"));
         }

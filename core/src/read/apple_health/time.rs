@@ -216,17 +216,22 @@ impl ZoneCache {
                 z
             }
         };
-        match resolved? {
-            #[cfg(feature = "tz")]
-            Zone::Tz(tz) => {
-                use chrono::{Offset, TimeZone};
-                let secs = tz.offset_from_utc_datetime(utc).fix().local_minus_utc();
-                FixedOffset::east_opt(secs - secs % 60)
-            }
-            Zone::Fixed(off) => {
-                let _ = utc;
-                Some(off)
-            }
+        offset_in(resolved?, utc)
+    }
+}
+
+/// The offset in force at `utc` in a resolved zone, cut to whole minutes (see [`zone_offset_at`]).
+fn offset_in(zone: Zone, utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
+    match zone {
+        #[cfg(feature = "tz")]
+        Zone::Tz(tz) => {
+            use chrono::{Offset, TimeZone};
+            let secs = tz.offset_from_utc_datetime(utc).fix().local_minus_utc();
+            FixedOffset::east_opt(secs - secs % 60)
+        }
+        Zone::Fixed(off) => {
+            let _ = utc;
+            Some(off)
         }
     }
 }
@@ -254,23 +259,11 @@ fn resolve(zone: &str) -> Option<Zone> {
 /// Offsets are cut to whole minutes: before standard time (Tokyo until 1888) zones had a local mean time
 /// such as +09:18:59, and FHIR (like ISO 8601 profiles generally) writes offsets as ±hh:mm only — a
 /// seconds part would be lost on the way through FHIR. The instant itself never changes.
-/// The reference [`ZoneCache`] is tested against (the reader itself goes through the cache).
-#[cfg(all(test, feature = "tz"))]
+///
+/// Uncached; the reader goes through [`ZoneCache`], which is tested against this.
+#[cfg(test)]
 pub(crate) fn zone_offset_at(zone: &str, utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
-    use chrono::{Offset, TimeZone};
-    match zone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => {
-            let secs = tz.offset_from_utc_datetime(utc).fix().local_minus_utc();
-            FixedOffset::east_opt(secs - secs % 60)
-        }
-        Err(_) => fixed_zone_offset(zone),
-    }
-}
-
-/// Without the `tz` feature: only zones with a fixed offset resolve.
-#[cfg(all(test, not(feature = "tz")))]
-pub(crate) fn zone_offset_at(zone: &str, _utc: &chrono::NaiveDateTime) -> Option<FixedOffset> {
-    fixed_zone_offset(zone)
+    offset_in(resolve(zone)?, utc)
 }
 
 /// The UTC offset of an IANA zone whose offset has been fixed since 1970 (no daylight saving) — exact
